@@ -1,0 +1,71 @@
+# MemoryStreamer developer entry points. `make test` is the contract CI runs (.ci/run).
+#
+#   make test       install what is missing, build, run every test suite (release, ASan+UBSan,
+#                   TSan), a bounded fuzz run, clang-format and clang-tidy
+#   make build      release build only
+#   make coverage   line coverage of src/ (gcov + gcovr), summary printed, HTML in build/coverage
+#   make bench      Google Benchmark micro benchmarks (release)
+#   make fuzz       every fuzzer for FUZZ_SECONDS each (default 60)
+#   make format     rewrite sources with clang-format
+#   make lint       clang-format check + clang-tidy over src/
+
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
+
+.PHONY: test deps build test-release test-asan test-tsan fuzz-smoke fuzz lint format format-check tidy coverage bench clean
+
+test: deps lint test-release test-asan test-tsan fuzz-smoke
+	@echo "make test: all suites passed"
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+test-release: build
+	ctest --preset release $(CTEST_FLAGS)
+
+test-asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan $(CTEST_FLAGS)
+
+test-tsan: deps
+	cmake --preset tsan >/dev/null
+	cmake --build --preset tsan -j $(JOBS)
+	ctest --preset tsan $(CTEST_FLAGS)
+
+fuzz-smoke: deps
+	FUZZ_SECONDS=$${FUZZ_SMOKE_SECONDS:-20} scripts/run-fuzzers
+
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzzers
+
+lint: format-check tidy
+
+format:
+	git ls-files '*.h' '*.cc' | xargs clang-format-14 -i
+
+format-check:
+	@git ls-files '*.h' '*.cc' | xargs clang-format-14 --dry-run --Werror
+	@echo "clang-format: clean"
+
+# clang-tidy reads the compile commands that configuring the release preset writes.
+tidy: deps
+	cmake --preset release >/dev/null
+	run-clang-tidy-14 -quiet -p build/release -j $(JOBS) -extra-arg=-Wno-unknown-warning-option '$(CURDIR)/(src|tests)/.*\.cc$$' > build/clang-tidy.log 2>&1 \
+	  || { grep -E 'warning:|error:' -A3 build/clang-tidy.log | head -100; echo "clang-tidy failed (full log: build/clang-tidy.log)"; exit 1; }
+	@echo "clang-tidy: clean"
+
+coverage: deps
+	scripts/coverage
+
+bench: build
+	@for b in build/release/bench/bench_*; do echo "== $$b"; $$b; done
+
+clean:
+	rm -rf build

@@ -1,0 +1,26 @@
+# Compiler flags shared by every target of the project: warnings are errors in every preset.
+
+find_program(MS_CCACHE ccache)
+if(MS_CCACHE)
+  set(CMAKE_CXX_COMPILER_LAUNCHER "${MS_CCACHE}")
+endif()
+
+add_library(ms_warnings INTERFACE)
+target_compile_options(ms_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Werror
+  -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
+  -Wimplicit-fallthrough -Wmissing-declarations -Wundef)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_compile_options(ms_warnings INTERFACE -Wduplicated-cond -Wlogical-op)
+endif()
+
+if(MS_SANITIZE)
+  list(JOIN MS_SANITIZE "," _ms_sanitizers)
+  add_compile_options(-fsanitize=${_ms_sanitizers} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${_ms_sanitizers})
+endif()
+
+if(MS_COVERAGE)
+  add_compile_options(--coverage -O0 -fno-inline)
+  add_link_options(--coverage)
+endif()

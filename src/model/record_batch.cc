@@ -1,0 +1,294 @@
+#include "model/record_batch.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <vector>
+
+#include "base/crc32c.h"
+#include "base/endian.h"
+#include "base/varint.h"
+
+namespace ms::model {
+
+record_batch_header record_batch_header::decode(
+  std::span<const std::byte, batch_header_size> b) noexcept {
+    record_batch_header h;
+    h.base_offset = offset(load_be<int64_t>(&b[0]));
+    h.batch_length = load_be<int32_t>(&b[8]);
+    h.partition_leader_epoch = leader_epoch(load_be<int32_t>(&b[12]));
+    h.magic = load_be<int8_t>(&b[16]);
+    h.crc = load_be<uint32_t>(&b[17]);
+    h.attributes.bits = load_be<int16_t>(&b[21]);
+    h.last_offset_delta = load_be<int32_t>(&b[23]);
+    h.base_timestamp = timestamp(load_be<int64_t>(&b[27]));
+    h.max_timestamp = timestamp(load_be<int64_t>(&b[35]));
+    h.producer_id = load_be<int64_t>(&b[43]);
+    h.producer_epoch = load_be<int16_t>(&b[51]);
+    h.base_sequence = load_be<int32_t>(&b[53]);
+    h.record_count = load_be<int32_t>(&b[57]);
+    return h;
+}
+
+void record_batch_header::encode(std::span<std::byte, batch_header_size> b) const noexcept {
+    store_be<int64_t>(&b[0], base_offset.value());
+    store_be<int32_t>(&b[8], batch_length);
+    store_be<int32_t>(&b[12], partition_leader_epoch.value());
+    store_be<int8_t>(&b[16], magic);
+    store_be<uint32_t>(&b[17], crc);
+    store_be<int16_t>(&b[21], attributes.bits);
+    store_be<int32_t>(&b[23], last_offset_delta);
+    store_be<int64_t>(&b[27], base_timestamp.value());
+    store_be<int64_t>(&b[35], max_timestamp.value());
+    store_be<int64_t>(&b[43], producer_id);
+    store_be<int16_t>(&b[51], producer_epoch);
+    store_be<int32_t>(&b[53], base_sequence);
+    store_be<int32_t>(&b[57], record_count);
+}
+
+std::string_view describe(batch_errc e) noexcept {
+    switch (e) {
+    case batch_errc::truncated: return "record batch is truncated";
+    case batch_errc::invalid_length: return "record batch length field does not match its bytes";
+    case batch_errc::unsupported_magic: return "record batch magic is not 2";
+    case batch_errc::too_large: return "record batch is larger than the size limit";
+    case batch_errc::crc_mismatch: return "record batch CRC-32C mismatch";
+    case batch_errc::unsupported_compression: return "record batch uses an unknown compression codec";
+    case batch_errc::invalid_record_count:
+        return "record batch record count is not lastOffsetDelta + 1";
+    case batch_errc::invalid_timestamp: return "record batch has a timestamp below -1";
+    case batch_errc::corrupt_records: return "record batch records do not parse";
+    }
+    return "unknown record batch error";
+}
+
+result<record_batch_header, batch_errc> peek_batch_header(std::span<const std::byte> bytes) noexcept {
+    if (bytes.size() < batch_header_size) {
+        return unexpected(batch_errc::truncated);
+    }
+    return record_batch_header::decode(bytes.first<batch_header_size>());
+}
+
+namespace detail {
+
+namespace {
+
+// A length-prefixed byte string (key, value, or header key/value); -1 means null.
+result<std::optional<std::span<const std::byte>>, batch_errc> parse_bytes(
+  std::span<const std::byte> in, size_t& pos, bool nullable) noexcept {
+    auto len = decode_varint(in.subspan(pos));
+    if (!len) {
+        return unexpected(batch_errc::corrupt_records);
+    }
+    pos += len->size;
+    if (len->value < 0) {
+        if (len->value == -1 && nullable) {
+            return std::optional<std::span<const std::byte>>{};
+        }
+        return unexpected(batch_errc::corrupt_records);
+    }
+    const auto n = static_cast<size_t>(len->value);
+    if (n > in.size() - pos) {
+        return unexpected(batch_errc::corrupt_records);
+    }
+    std::span<const std::byte> out = in.subspan(pos, n);
+    pos += n;
+    return std::optional<std::span<const std::byte>>{out};
+}
+
+} // namespace
+
+result<record_view, batch_errc> parse_record(std::span<const std::byte> records, size_t& pos) noexcept {
+    auto length = decode_varint(records.subspan(pos));
+    if (!length || length->value < 0) {
+        return unexpected(batch_errc::corrupt_records);
+    }
+    pos += length->size;
+    const auto body_size = static_cast<size_t>(length->value);
+    if (body_size > records.size() - pos) {
+        return unexpected(batch_errc::corrupt_records);
+    }
+    // Everything below parses inside the record's own bytes, so a lying inner length cannot
+    // reach into the next record.
+    const std::span<const std::byte> body = records.subspan(pos, body_size);
+    size_t p = 0;
+    record_view rec;
+    if (body.empty()) {
+        return unexpected(batch_errc::corrupt_records);
+    }
+    rec.attributes = static_cast<int8_t>(body[0]);
+    p = 1;
+    auto ts_delta = decode_varlong(body.subspan(p));
+    if (!ts_delta) {
+        return unexpected(batch_errc::corrupt_records);
+    }
+    rec.timestamp_delta = ts_delta->value;
+    p += ts_delta->size;
+    auto off_delta = decode_varint(body.subspan(p));
+    if (!off_delta) {
+        return unexpected(batch_errc::corrupt_records);
+    }
+    rec.offset_delta = off_delta->value;
+    p += off_delta->size;
+    auto key = parse_bytes(body, p, true);
+    if (!key) {
+        return unexpected(key.error());
+    }
+    rec.key = *key;
+    auto value = parse_bytes(body, p, true);
+    if (!value) {
+        return unexpected(value.error());
+    }
+    rec.value = *value;
+    auto header_count = decode_varint(body.subspan(p));
+    if (!header_count || header_count->value < 0) {
+        return unexpected(batch_errc::corrupt_records);
+    }
+    p += header_count->size;
+    rec.header_count = header_count->value;
+    const size_t headers_start = p;
+    for (int32_t h = 0; h < rec.header_count; ++h) {
+        auto hkey = parse_bytes(body, p, false);
+        if (!hkey) {
+            return unexpected(hkey.error());
+        }
+        auto hvalue = parse_bytes(body, p, true);
+        if (!hvalue) {
+            return unexpected(hvalue.error());
+        }
+    }
+    rec.headers = body.subspan(headers_start, p - headers_start);
+    if (p != body.size()) {
+        return unexpected(batch_errc::corrupt_records);
+    }
+    pos += body_size;
+    return rec;
+}
+
+} // namespace detail
+
+namespace {
+
+bool valid_timestamp(timestamp ts) noexcept { return ts.value() >= -1; }
+
+// Header checks shared by both entry points. `total` is the number of bytes given.
+result<record_batch_header, batch_errc> check_header(std::span<const std::byte, batch_header_size> raw,
+                                                     size_t total, const batch_limits& limits) {
+    const record_batch_header h = record_batch_header::decode(raw);
+    if (h.batch_length < static_cast<int32_t>(batch_header_size - batch_length_prefix_size)) {
+        return unexpected(batch_errc::invalid_length);
+    }
+    if (h.size_bytes() > total) {
+        return unexpected(batch_errc::truncated);
+    }
+    if (h.size_bytes() < total) {
+        return unexpected(batch_errc::invalid_length);
+    }
+    if (h.magic != batch_magic_v2) {
+        return unexpected(batch_errc::unsupported_magic);
+    }
+    if (h.size_bytes() > limits.max_batch_bytes) {
+        return unexpected(batch_errc::too_large);
+    }
+    return h;
+}
+
+result<validated_batch, batch_errc> check_body(const record_batch_header& h,
+                                               std::span<const std::byte> records,
+                                               const batch_limits& limits) {
+    if (h.attributes.codec_bits() > static_cast<int>(compression::zstd)) {
+        return unexpected(batch_errc::unsupported_compression);
+    }
+    if (h.record_count < 1 || h.last_offset_delta < 0 ||
+        static_cast<int64_t>(h.record_count) != static_cast<int64_t>(h.last_offset_delta) + 1) {
+        return unexpected(batch_errc::invalid_record_count);
+    }
+    if (!valid_timestamp(h.base_timestamp) || !valid_timestamp(h.max_timestamp)) {
+        return unexpected(batch_errc::invalid_timestamp);
+    }
+    validated_batch out{h, h.max_timestamp};
+    if (!limits.check_records || h.attributes.codec() != compression::none) {
+        return out;
+    }
+    int32_t expected_delta = 0;
+    bool bad_delta = false;
+    bool bad_timestamp = false;
+    int64_t max_ts = -1;
+    auto walked = for_each_record(records, h.record_count, [&](const record_view& rec) {
+        // Records of a produced batch carry offset deltas 0, 1, 2, ... (Kafka refuses others).
+        bad_delta |= rec.offset_delta != expected_delta++;
+        if (h.base_timestamp.value() >= 0) {
+            const int64_t ts = h.base_timestamp.value() + rec.timestamp_delta;
+            bad_timestamp |= ts < 0;
+            max_ts = std::max(max_ts, ts);
+        }
+    });
+    if (!walked) {
+        return unexpected(walked.error());
+    }
+    if (bad_delta) {
+        return unexpected(batch_errc::corrupt_records);
+    }
+    if (bad_timestamp) {
+        return unexpected(batch_errc::invalid_timestamp);
+    }
+    if (h.base_timestamp.value() >= 0) {
+        out.max_record_timestamp = timestamp(max_ts);
+    }
+    return out;
+}
+
+} // namespace
+
+result<validated_batch, batch_errc> validate_batch(std::span<const std::byte> bytes,
+                                                   const batch_limits& limits) {
+    if (bytes.size() < batch_header_size) {
+        return unexpected(batch_errc::truncated);
+    }
+    auto h = check_header(bytes.first<batch_header_size>(), bytes.size(), limits);
+    if (!h) {
+        return unexpected(h.error());
+    }
+    if (crc32c(0, bytes.subspan(batch_crc_covered_from)) != h->crc) {
+        return unexpected(batch_errc::crc_mismatch);
+    }
+    return check_body(*h, bytes.subspan(batch_header_size), limits);
+}
+
+result<validated_batch, batch_errc> validate_batch(const iobuf& bytes, const batch_limits& limits) {
+    if (bytes.size() < batch_header_size) {
+        return unexpected(batch_errc::truncated);
+    }
+    std::array<std::byte, batch_header_size> raw{};
+    bytes.copy_out(0, raw);
+    auto h = check_header(raw, bytes.size(), limits);
+    if (!h) {
+        return unexpected(h.error());
+    }
+    // CRC over the pieces in place: no linearisation of the batch.
+    uint32_t crc = 0;
+    size_t skip = batch_crc_covered_from;
+    for (size_t i = 0; i < bytes.piece_count(); ++i) {
+        std::span<const std::byte> piece = bytes.piece_bytes(i);
+        if (skip >= piece.size()) {
+            skip -= piece.size();
+            continue;
+        }
+        crc = crc32c(crc, piece.subspan(skip));
+        skip = 0;
+    }
+    if (crc != h->crc) {
+        return unexpected(batch_errc::crc_mismatch);
+    }
+    const size_t records_size = bytes.size() - batch_header_size;
+    std::span<const std::byte> records = bytes.contiguous(batch_header_size, records_size);
+    if (records.size() == records_size) {
+        return check_body(*h, records, limits);
+    }
+    // Fragmented records: parse a private copy (rare: network frames arrive in one buffer).
+    std::vector<std::byte> scratch(records_size);
+    bytes.copy_out(batch_header_size, scratch);
+    return check_body(*h, scratch, limits);
+}
+
+} // namespace ms::model

@@ -1,0 +1,175 @@
+#pragma once
+
+// Kafka record batch v2 ("magic 2"), the unit of storage and of transfer. MemoryStreamer stores
+// and serves batches byte for byte as producers wrote them; this header reads and checks them.
+//
+//  byte  0 +--------------------------+
+//          | baseOffset          i64  |  set by the broker (outside the CRC)
+//        8 | batchLength         i32  |  bytes after this field (total size = 12 + batchLength)
+//       12 | partitionLeaderEpoch i32 |  set by the broker (outside the CRC)
+//       16 | magic               i8   |  = 2
+//       17 | crc                 u32  |  CRC-32C of bytes 21 .. end
+//       21 | attributes          i16  |  bits 0-2 codec, 3 timestamp type, 4 transactional,
+//          |                          |  5 control, 6 delete horizon
+//       23 | lastOffsetDelta     i32  |
+//       27 | baseTimestamp       i64  |
+//       35 | maxTimestamp        i64  |
+//       43 | producerId          i64  |
+//       51 | producerEpoch       i16  |
+//       53 | baseSequence        i32  |
+//       57 | recordsCount        i32  |
+//       61 | records ...              |  (one compressed blob when codec != none)
+//          +--------------------------+
+//
+// Each record (integers are zigzag varints):
+//   length varint | attributes i8 | timestampDelta varlong | offsetDelta varint |
+//   keyLength varint (-1 = null) | key | valueLength varint (-1 = null) | value |
+//   headerCount varint | headers: (keyLength varint, key, valueLength varint, value)*
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "base/iobuf.h"
+#include "base/result.h"
+#include "model/fundamental.h"
+
+namespace ms::model {
+
+inline constexpr size_t batch_header_size = 61;
+// baseOffset and batchLength: the part of the header not counted by batchLength.
+inline constexpr size_t batch_length_prefix_size = 12;
+inline constexpr size_t batch_crc_position = 17;
+inline constexpr size_t batch_crc_covered_from = 21;
+inline constexpr size_t batch_leader_epoch_position = 12;
+inline constexpr int8_t batch_magic_v2 = 2;
+
+enum class compression : uint8_t { none = 0, gzip = 1, snappy = 2, lz4 = 3, zstd = 4 };
+enum class timestamp_type : uint8_t { create_time = 0, log_append_time = 1 };
+
+struct batch_attributes {
+    int16_t bits = 0;
+
+    [[nodiscard]] int codec_bits() const noexcept { return bits & 0x7; }
+    [[nodiscard]] compression codec() const noexcept { return static_cast<compression>(bits & 0x7); }
+    [[nodiscard]] timestamp_type ts_type() const noexcept {
+        return (bits & 0x8) != 0 ? timestamp_type::log_append_time : timestamp_type::create_time;
+    }
+    [[nodiscard]] bool transactional() const noexcept { return (bits & 0x10) != 0; }
+    [[nodiscard]] bool control() const noexcept { return (bits & 0x20) != 0; }
+    [[nodiscard]] bool has_delete_horizon() const noexcept { return (bits & 0x40) != 0; }
+};
+
+// The decoded fixed header of a batch. Decoding checks nothing; see validate_batch.
+struct record_batch_header {
+    offset base_offset;
+    int32_t batch_length = 0;
+    leader_epoch partition_leader_epoch;
+    int8_t magic = 0;
+    uint32_t crc = 0;
+    batch_attributes attributes;
+    int32_t last_offset_delta = 0;
+    timestamp base_timestamp;
+    timestamp max_timestamp;
+    int64_t producer_id = -1;
+    int16_t producer_epoch = -1;
+    int32_t base_sequence = -1;
+    int32_t record_count = 0;
+
+    // REQUIRES: batch_length >= 0 (true once validated).
+    [[nodiscard]] size_t size_bytes() const noexcept {
+        return batch_length_prefix_size + static_cast<size_t>(batch_length);
+    }
+    [[nodiscard]] offset last_offset() const noexcept { return base_offset + last_offset_delta; }
+
+    static record_batch_header decode(std::span<const std::byte, batch_header_size> bytes) noexcept;
+    void encode(std::span<std::byte, batch_header_size> out) const noexcept;
+};
+
+// Why a batch was refused. The Kafka error a client sees is chosen by the broker:
+// truncated/invalid_length/crc_mismatch/corrupt_records -> CORRUPT_MESSAGE (2),
+// too_large -> MESSAGE_TOO_LARGE (10), unsupported_magic/invalid_record_count -> INVALID_RECORD (87),
+// invalid_timestamp -> INVALID_TIMESTAMP (32), unsupported_compression ->
+// UNSUPPORTED_COMPRESSION_TYPE (76).
+enum class batch_errc : uint8_t {
+    truncated,               // fewer bytes than a header, or than batchLength declares
+    invalid_length,          // batchLength below the header size, or bytes left over after it
+    unsupported_magic,       // magic != 2
+    too_large,               // whole batch above the configured limit
+    crc_mismatch,            // CRC-32C of attributes..end differs from the crc field
+    unsupported_compression, // codec bits 5..7
+    invalid_record_count,    // recordsCount < 1 or != lastOffsetDelta + 1
+    invalid_timestamp,       // a timestamp below -1
+    corrupt_records,         // an uncompressed batch whose records do not parse exactly
+};
+[[nodiscard]] std::string_view describe(batch_errc e) noexcept;
+
+struct batch_limits {
+    // Whole batch size limit in bytes (topic max.message.bytes; Kafka's default is 1048588).
+    size_t max_batch_bytes = 1048588;
+    // Walk every record of an uncompressed batch. Appends from producers do; recovery, which only
+    // needs to know that bytes are intact, skips it.
+    bool check_records = true;
+};
+
+struct validated_batch {
+    record_batch_header header;
+    // The largest record timestamp; the header's maxTimestamp when records were not walked.
+    timestamp max_record_timestamp;
+};
+
+// Checks that `bytes` holds exactly one well-formed batch. Costs one CRC pass over the batch and,
+// when check_records is on and the batch is uncompressed, one pass over its records.
+// Copies only the 61 header bytes (and the records when they are split across fragments).
+[[nodiscard]] result<validated_batch, batch_errc> validate_batch(const iobuf& bytes,
+                                                                 const batch_limits& limits);
+[[nodiscard]] result<validated_batch, batch_errc> validate_batch(std::span<const std::byte> bytes,
+                                                                 const batch_limits& limits);
+
+// Reads only the fixed header at the start of `bytes` (which may hold more batches after it).
+[[nodiscard]] result<record_batch_header, batch_errc> peek_batch_header(
+  std::span<const std::byte> bytes) noexcept;
+
+// One record of an uncompressed batch; spans point into the batch bytes.
+struct record_view {
+    int8_t attributes = 0;
+    int64_t timestamp_delta = 0;
+    int32_t offset_delta = 0;
+    std::optional<std::span<const std::byte>> key;
+    std::optional<std::span<const std::byte>> value;
+    int32_t header_count = 0;
+    std::span<const std::byte> headers; // the raw header section
+};
+
+// Parses the records section (bytes after the 61-byte header) of an uncompressed batch, calling
+// `visit(const record_view&)` for each. Fails with corrupt_records unless exactly `count` records
+// fill the section.
+template<typename Visitor>
+result<void, batch_errc> for_each_record(std::span<const std::byte> records, int32_t count,
+                                         Visitor&& visit);
+
+namespace detail {
+// Parses one record starting at records[pos]; advances pos past it.
+result<record_view, batch_errc> parse_record(std::span<const std::byte> records, size_t& pos) noexcept;
+} // namespace detail
+
+template<typename Visitor>
+result<void, batch_errc> for_each_record(std::span<const std::byte> records, int32_t count,
+                                         Visitor&& visit) {
+    size_t pos = 0;
+    for (int32_t i = 0; i < count; ++i) {
+        auto rec = detail::parse_record(records, pos);
+        if (!rec) {
+            return unexpected(rec.error());
+        }
+        visit(*rec);
+    }
+    if (pos != records.size()) {
+        return unexpected(batch_errc::corrupt_records);
+    }
+    return {};
+}
+
+} // namespace ms::model

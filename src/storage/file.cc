@@ -1,0 +1,236 @@
+#include "storage/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace ms::storage {
+
+std::string_view describe(errc e) noexcept {
+    switch (e) {
+    case errc::invalid_batch: return "invalid record batch";
+    case errc::offset_out_of_range: return "offset out of range";
+    case errc::io_error: return "I/O error";
+    case errc::no_space: return "no space left on device";
+    case errc::corrupt: return "corrupt data on disk";
+    case errc::log_failed: return "log failed after an I/O error";
+    case errc::closed: return "log closed";
+    case errc::invalid_config: return "invalid configuration";
+    }
+    return "unknown storage error";
+}
+
+error system_error(int errno_value, std::string_view what) {
+    const bool full = errno_value == ENOSPC || errno_value == EDQUOT;
+    std::string hint = full ? "; free space on the data directory's file system" : "";
+    return error{full ? errc::no_space : errc::io_error,
+                 fmt::format("{}: {}{}", what, std::strerror(errno_value), hint)};
+}
+
+file::~file() {
+    if (_fd >= 0) {
+        ::close(_fd);
+    }
+}
+
+file::file(file&& other) noexcept : _fd(other._fd), _path(std::move(other._path)) { other._fd = -1; }
+
+file& file::operator=(file&& other) noexcept {
+    if (this != &other) {
+        if (_fd >= 0) {
+            ::close(_fd);
+        }
+        _fd = other._fd;
+        _path = std::move(other._path);
+        other._fd = -1;
+    }
+    return *this;
+}
+
+result<file> file::open(const std::filesystem::path& path, open_mode mode) {
+    int flags = O_CLOEXEC;
+    switch (mode) {
+    case open_mode::read_write_create: flags |= O_RDWR | O_CREAT; break;
+    case open_mode::read_write_existing: flags |= O_RDWR; break;
+    case open_mode::read_only: flags |= O_RDONLY; break;
+    }
+    int fd = -1;
+    do {
+        fd = ::open(path.c_str(), flags, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        return unexpected(system_error(errno, fmt::format("open {}", path.string())));
+    }
+    return file(fd, path);
+}
+
+result<uint64_t> file::size() const {
+    struct stat st {};
+    if (::fstat(_fd, &st) != 0) {
+        return unexpected(system_error(errno, fmt::format("fstat {}", _path.string())));
+    }
+    return static_cast<uint64_t>(st.st_size);
+}
+
+result<size_t> file::read_some(uint64_t pos, std::span<std::byte> out) const {
+    size_t done = 0;
+    while (done < out.size()) {
+        const ssize_t n = ::pread(_fd, out.data() + done, out.size() - done,
+                                  static_cast<off_t>(pos + done));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return unexpected(system_error(errno, fmt::format("read {} at byte {}", _path.string(), pos)));
+        }
+        if (n == 0) {
+            break;
+        }
+        done += static_cast<size_t>(n);
+    }
+    return done;
+}
+
+result<void> file::read_exact(uint64_t pos, std::span<std::byte> out) const {
+    auto n = read_some(pos, out);
+    if (!n) {
+        return unexpected(std::move(n.error()));
+    }
+    if (*n != out.size()) {
+        return unexpected(error{errc::corrupt, fmt::format("{}: expected {} bytes at byte {}, file ends after {}",
+                                                           _path.string(), out.size(), pos, *n)});
+    }
+    return {};
+}
+
+result<void> file::write_all(uint64_t pos, std::span<const iovec> iov_in) const {
+    // A private copy of the iovec array: short writes advance it in place.
+    std::vector<iovec> iov(iov_in.begin(), iov_in.end());
+    size_t first = 0;
+    while (first < iov.size()) {
+        if (iov[first].iov_len == 0) {
+            ++first;
+            continue;
+        }
+        const int count = static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
+        const ssize_t n = ::pwritev(_fd, &iov[first], count, static_cast<off_t>(pos));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return unexpected(system_error(errno, fmt::format("write {} at byte {}", _path.string(), pos)));
+        }
+        pos += static_cast<uint64_t>(n);
+        auto left = static_cast<size_t>(n);
+        while (left > 0 && first < iov.size()) {
+            if (left >= iov[first].iov_len) {
+                left -= iov[first].iov_len;
+                ++first;
+            } else {
+                iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
+                iov[first].iov_len -= left;
+                left = 0;
+            }
+        }
+    }
+    return {};
+}
+
+result<void> file::write_all(uint64_t pos, std::span<const std::byte> bytes) const {
+    const iovec iov{const_cast<std::byte*>(bytes.data()), bytes.size()}; // NOLINT: iovec is not const-correct
+    return write_all(pos, std::span<const iovec>(&iov, 1));
+}
+
+result<void> file::truncate(uint64_t size) const {
+    int rc = 0;
+    do {
+        rc = ::ftruncate(_fd, static_cast<off_t>(size));
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+        return unexpected(system_error(errno, fmt::format("truncate {} to {} bytes", _path.string(), size)));
+    }
+    return {};
+}
+
+result<void> file::datasync() const {
+    if (::fdatasync(_fd) != 0) {
+        return unexpected(system_error(errno, fmt::format("fdatasync {}", _path.string())));
+    }
+    return {};
+}
+
+result<void> file::close() {
+    if (_fd < 0) {
+        return {};
+    }
+    const int fd = _fd;
+    _fd = -1;
+    if (::close(fd) != 0 && errno != EINTR) {
+        return unexpected(system_error(errno, fmt::format("close {}", _path.string())));
+    }
+    return {};
+}
+
+result<void> sync_directory(const std::filesystem::path& dir) {
+    auto d = file::open(dir, open_mode::read_only);
+    if (!d) {
+        return unexpected(std::move(d.error()));
+    }
+    if (::fsync(d->fd()) != 0) {
+        return unexpected(system_error(errno, fmt::format("fsync directory {}", dir.string())));
+    }
+    return {};
+}
+
+result<void> write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes) {
+    std::filesystem::path tmp = path;
+    tmp += ".tmp";
+    {
+        auto f = file::open(tmp, open_mode::read_write_create);
+        if (!f) {
+            return unexpected(std::move(f.error()));
+        }
+        if (auto r = f->truncate(0); !r) {
+            return r;
+        }
+        if (auto r = f->write_all(0, bytes); !r) {
+            return r;
+        }
+        if (auto r = f->datasync(); !r) {
+            return r;
+        }
+        if (auto r = f->close(); !r) {
+            return r;
+        }
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        return unexpected(system_error(errno, fmt::format("rename {} to {}", tmp.string(), path.string())));
+    }
+    return sync_directory(path.parent_path());
+}
+
+result<std::string> read_small_file(const std::filesystem::path& path) {
+    auto f = file::open(path, open_mode::read_only);
+    if (!f) {
+        return unexpected(std::move(f.error()));
+    }
+    auto size = f->size();
+    if (!size) {
+        return unexpected(std::move(size.error()));
+    }
+    std::string out(*size, '\0');
+    if (auto r = f->read_exact(0, {reinterpret_cast<std::byte*>(out.data()), out.size()}); !r) {
+        return unexpected(std::move(r.error()));
+    }
+    return out;
+}
+
+} // namespace ms::storage

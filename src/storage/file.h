@@ -1,0 +1,62 @@
+#pragma once
+
+// file: an owned POSIX file descriptor with the few operations the log needs, each retried on
+// EINTR and on short transfers, each returning storage::result. Positional I/O only (pread,
+// pwritev), so a file may be read and fdatasync'ed from other threads while its owner writes.
+
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+
+#include "storage/errors.h"
+
+namespace ms::storage {
+
+enum class open_mode : uint8_t { read_write_create, read_write_existing, read_only };
+
+class file {
+public:
+    file() = default;
+    ~file();
+    file(file&& other) noexcept;
+    file& operator=(file&& other) noexcept;
+    file(const file&) = delete;
+    file& operator=(const file&) = delete;
+
+    static result<file> open(const std::filesystem::path& path, open_mode mode);
+
+    [[nodiscard]] int fd() const noexcept { return _fd; }
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return _path; }
+    [[nodiscard]] bool is_open() const noexcept { return _fd >= 0; }
+
+    result<uint64_t> size() const;
+    // Reads exactly out.size() bytes at pos; fewer bytes present is a corrupt error.
+    result<void> read_exact(uint64_t pos, std::span<std::byte> out) const;
+    // Reads up to out.size() bytes at pos; returns how many were read (less at end of file).
+    result<size_t> read_some(uint64_t pos, std::span<std::byte> out) const;
+    // Writes every byte of the iovecs at pos (any count of iovecs).
+    result<void> write_all(uint64_t pos, std::span<const iovec> iov) const;
+    result<void> write_all(uint64_t pos, std::span<const std::byte> bytes) const;
+    result<void> truncate(uint64_t size) const;
+    result<void> datasync() const;
+    result<void> close();
+
+private:
+    file(int fd, std::filesystem::path path) noexcept : _fd(fd), _path(std::move(path)) {}
+
+    int _fd = -1;
+    std::filesystem::path _path;
+};
+
+// Writes a small file so that a crash leaves either the old or the new content, never a mix:
+// write to `path.tmp`, fdatasync, rename over `path`, fsync the directory.
+result<void> write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes);
+// Makes the directory's entries (created, renamed, removed files) durable.
+result<void> sync_directory(const std::filesystem::path& dir);
+// Reads a whole small file.
+result<std::string> read_small_file(const std::filesystem::path& path);
+
+} // namespace ms::storage

@@ -1,0 +1,57 @@
+#pragma once
+
+// flusher: background threads that make data durable, so that no shard ever blocks in
+// fdatasync. A partition_log submits one job per group commit; the job's completion runs on a
+// flusher thread and must only post to the log's owner (see executor.h).
+//
+// Jobs of different logs run concurrently on `threads` workers; a log never has two jobs in
+// flight, so the steps of one job keep their order: data files, then index files, then the
+// directory, then the checkpoint.
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "storage/file.h"
+
+namespace ms::storage {
+
+struct flush_job {
+    std::vector<std::shared_ptr<const file>> data_files; // fdatasync'ed through their descriptor
+    std::vector<std::filesystem::path> index_files;      // fsync'ed by path; missing = removed, skipped
+    std::optional<std::filesystem::path> directory;      // fsync'ed after the files
+    std::optional<std::filesystem::path> checkpoint_path; // written atomically last
+    std::vector<std::byte> checkpoint_bytes;
+    std::function<void(result<void>)> done;               // runs on the flusher thread
+};
+
+class flusher {
+public:
+    explicit flusher(size_t threads = 1);
+    ~flusher();
+    flusher(const flusher&) = delete;
+    flusher& operator=(const flusher&) = delete;
+
+    // Thread-safe. Queues the job (a short critical section; fdatasync happens elsewhere).
+    void submit(flush_job job);
+    // Runs a job on the calling thread (used at close, when the owner must wait anyway).
+    static result<void> run(const flush_job& job);
+
+private:
+    void work();
+
+    std::mutex _mutex;
+    std::condition_variable _wake;
+    std::deque<flush_job> _jobs;
+    bool _stopping = false;
+    std::vector<std::thread> _threads;
+};
+
+} // namespace ms::storage

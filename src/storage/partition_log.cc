@@ -1,0 +1,709 @@
+#include "storage/partition_log.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <limits>
+#include <set>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "base/endian.h"
+
+namespace ms::storage {
+
+namespace {
+
+// Recovery accepts any batch size a segment can hold: the topic's limit may have shrunk since.
+constexpr uint64_t recovery_max_batch_bytes = std::numeric_limits<int32_t>::max();
+
+error closed_error(const std::filesystem::path& dir) {
+    return error{errc::closed, fmt::format("partition log {} is closed", dir.string())};
+}
+
+} // namespace
+
+partition_log::partition_log(std::filesystem::path dir, log_config config, log_services services)
+  : _dir(std::move(dir)), _config(config), _services(std::move(services)),
+    _alive(std::make_shared<liveness>(liveness{this})) {}
+
+partition_log::~partition_log() {
+    if (_flight) {
+        // The job may still write this directory's checkpoint: let it finish before anyone can
+        // reopen the log. Its posted completion sees a dead log and does nothing.
+        _flight->finished.wait();
+    }
+    _alive->log = nullptr;
+}
+
+result<std::unique_ptr<partition_log>> partition_log::open(std::filesystem::path dir, log_config config,
+                                                          log_services services) {
+    if (auto valid = config.validate(); !valid) {
+        return unexpected(std::move(valid.error()));
+    }
+    if (services.owner == nullptr || services.flush == nullptr) {
+        return unexpected(error{errc::invalid_config, "partition log needs an owner executor and a flusher"});
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+        return unexpected(error{errc::io_error, fmt::format("create directory {}: {}", dir.string(), ec.message())});
+    }
+    std::unique_ptr<partition_log> log(new partition_log(std::move(dir), config, std::move(services)));
+    if (auto r = log->recover(); !r) {
+        return unexpected(std::move(r.error()));
+    }
+    return log;
+}
+
+int64_t partition_log::now_ms() const {
+    if (_services.now_ms) {
+        return _services.now_ms();
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+result<void> partition_log::recover() {
+    std::set<int64_t> bases;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(_dir, ec)) {
+        const std::filesystem::path& p = entry.path();
+        if (p.extension() == ".tmp") {
+            std::filesystem::remove(p, ec); // an atomic write that never finished
+            continue;
+        }
+        if (p.extension() == ".log") {
+            if (auto base = segment::parse_stem(p.stem().string())) {
+                bases.insert(base->value());
+            }
+        }
+    }
+    if (ec) {
+        return unexpected(error{errc::io_error, fmt::format("list {}: {}", _dir.string(), ec.message())});
+    }
+
+    auto checkpoint = log_checkpoint::read(_dir);
+    std::optional<log_checkpoint> ck;
+    if (checkpoint) {
+        ck = *checkpoint;
+    } else {
+        spdlog::warn("{}", checkpoint.error().message);
+    }
+
+    // Which segments to trust: all of them after a clean close whose last segment is unchanged,
+    // else those below the recovery point.
+    bool clean = false;
+    if (ck && ck->clean && !bases.empty() && ck->active_base_offset.value() == *bases.rbegin()) {
+        std::filesystem::path last = _dir / (segment::file_stem(ck->active_base_offset) + ".log");
+        clean = std::filesystem::file_size(last, ec) == ck->active_size && !ec;
+    }
+    const model::offset trusted_below = clean ? model::offset::max()
+                                        : ck ? ck->recovery_point
+                                             : model::offset::min();
+    _recovery.clean = clean;
+
+    bool drop_rest = false;
+    for (int64_t base_value : bases) {
+        const model::offset base(base_value);
+        if (drop_rest || (!_segments.empty() && base < _segments.back()->next_offset())) {
+            spdlog::warn("{}: removing segment {} after a damaged or overlapping one", _dir.string(),
+                         segment::file_stem(base));
+            if (auto seg = segment::open(_dir, base); seg) {
+                (void)(*seg)->remove_files();
+            }
+            ++_recovery.segments_removed;
+            drop_rest = true;
+            continue;
+        }
+        auto opened = segment::open(_dir, base);
+        if (!opened) {
+            return unexpected(std::move(opened.error()));
+        }
+        std::unique_ptr<segment> seg = std::move(*opened);
+        bool trusted = false;
+        if (base < trusted_below) {
+            auto loaded = seg->load_indexes();
+            if (loaded) {
+                auto tail = seg->restore_tail();
+                trusted = tail.has_value();
+                if (!tail) {
+                    spdlog::warn("{}; scanning the segment instead", tail.error().message);
+                }
+            } else {
+                spdlog::warn("{}", loaded.error().message);
+            }
+        }
+        if (!trusted) {
+            auto report = seg->recover(recovery_max_batch_bytes, _config.index_interval_bytes);
+            if (!report) {
+                return unexpected(std::move(report.error()));
+            }
+            ++_recovery.segments_scanned;
+            _recovery.batches_scanned += report->batches;
+            if (report->dropped_bytes > 0) {
+                _recovery.bytes_truncated += report->dropped_bytes;
+                spdlog::warn("{}: found {}; truncated {} bytes after {} valid batches ({} bytes); the lost "
+                             "data had not been reported durable",
+                             seg->log_path().string(), report->stop_reason, report->dropped_bytes,
+                             report->batches, report->valid_bytes);
+                drop_rest = true;
+            }
+        }
+        _segments.push_back(std::move(seg));
+    }
+    // Empty segments other than the last hold nothing and would confuse lookups.
+    for (size_t i = 0; i + 1 < _segments.size();) {
+        if (_segments[i]->empty()) {
+            (void)_segments[i]->remove_files();
+            _segments.erase(_segments.begin() + static_cast<std::ptrdiff_t>(i));
+            ++_recovery.segments_removed;
+        } else {
+            ++i;
+        }
+    }
+    if (_segments.empty()) {
+        const model::offset start = ck ? ck->log_start_offset : model::offset(0);
+        auto created = segment::create(_dir, start);
+        if (!created) {
+            return unexpected(std::move(created.error()));
+        }
+        _segments.push_back(std::move(*created));
+        ++_directory_version;
+    }
+    for (size_t i = 0; i + 1 < _segments.size(); ++i) {
+        _segments[i]->seal();
+    }
+    _log_start = _segments.front()->base_offset();
+    if (ck && ck->log_start_offset > _log_start && ck->log_start_offset <= log_end_offset()) {
+        _log_start = ck->log_start_offset;
+    }
+    _durable = log_end_offset();
+    _recovery_point = clean ? _segments.back()->base_offset() : (ck ? ck->recovery_point : model::offset::min());
+    if (clean) {
+        return {};
+    }
+    // Make what the scan kept durable (it may have been only in the page cache of a process that
+    // died), with its indexes, and move the recovery point to the active segment.
+    for (auto& seg : _segments) {
+        if (seg->sealed() && !seg->indexes_written) {
+            if (auto w = seg->write_indexes(); !w) {
+                return w;
+            }
+            seg->indexes_written = true;
+        }
+    }
+    flush_in_flight flight;
+    flight.target = log_end_offset();
+    flush_job job = make_flush_job(flight, false);
+    if (!flight.recovery_point) { // always record where the next scan has to start
+        flight.recovery_point = _segments.back()->base_offset();
+        job.checkpoint_path = _dir / log_checkpoint::file_name;
+        log_checkpoint c{false, *flight.recovery_point, _log_start, _segments.back()->base_offset(),
+                         _segments.back()->size()};
+        const auto bytes = c.encode();
+        job.checkpoint_bytes.assign(bytes.begin(), bytes.end());
+    }
+    auto synced = flusher::run(job);
+    if (!synced) {
+        return synced;
+    }
+    apply_flush(flight);
+    return {};
+}
+
+result<void> partition_log::check_writable() const {
+    if (_closed) {
+        return unexpected(closed_error(_dir));
+    }
+    if (_failure) {
+        return unexpected(*_failure);
+    }
+    return {};
+}
+
+segment* partition_log::find_segment(model::offset base) const noexcept {
+    auto it = std::lower_bound(_segments.begin(), _segments.end(), base,
+                               [](const std::unique_ptr<segment>& s, model::offset b) { return s->base_offset() < b; });
+    if (it == _segments.end() || (*it)->base_offset() != base) {
+        return nullptr;
+    }
+    return it->get();
+}
+
+size_t partition_log::segment_index_for(model::offset target) const noexcept {
+    auto it = std::upper_bound(_segments.begin(), _segments.end(), target,
+                               [](model::offset t, const std::unique_ptr<segment>& s) { return t < s->base_offset(); });
+    if (it == _segments.begin()) {
+        return 0;
+    }
+    return static_cast<size_t>(std::distance(_segments.begin(), it) - 1);
+}
+
+result<append_result> partition_log::append(const iobuf& batch, std::optional<model::leader_epoch> epoch) {
+    if (auto w = check_writable(); !w) {
+        return unexpected(std::move(w.error()));
+    }
+    const model::batch_limits limits{.max_batch_bytes = _config.max_batch_bytes, .check_records = true};
+    auto valid = model::validate_batch(batch, limits);
+    if (!valid) {
+        return unexpected(error{errc::invalid_batch,
+                                fmt::format("{}: {}", _dir.string(), model::describe(valid.error())),
+                                valid.error()});
+    }
+    model::record_batch_header header = valid->header;
+    const int64_t now = now_ms();
+    segment* active = _segments.back().get();
+    const bool too_big = active->size() + header.size_bytes() > _config.segment_bytes;
+    const bool too_old = active->created_ms != 0 && now - active->created_ms >= _config.segment_ms;
+    // Index entries hold offsets relative to the segment base in 32 bits.
+    const bool offsets_exhausted =
+      log_end_offset() + header.last_offset_delta - active->base_offset() > std::numeric_limits<int32_t>::max();
+    if (!active->empty() && (too_big || too_old || offsets_exhausted)) {
+        if (auto rolled = roll_active(); !rolled) {
+            return unexpected(std::move(rolled.error()));
+        }
+        active = _segments.back().get();
+    }
+    header.base_offset = log_end_offset();
+    if (epoch) {
+        header.partition_leader_epoch = *epoch;
+    }
+    std::array<std::byte, 16> prefix{};
+    store_be<int64_t>(&prefix[0], header.base_offset.value());
+    store_be<int32_t>(&prefix[8], header.batch_length);
+    store_be<int32_t>(&prefix[12], header.partition_leader_epoch.value());
+    if (auto written = active->append(prefix, batch, header, _config.index_interval_bytes); !written) {
+        return unexpected(std::move(written.error()));
+    }
+    if (active->created_ms == 0) {
+        active->created_ms = now;
+    }
+    return append_result{header.base_offset, header.last_offset(), header.max_timestamp, header.size_bytes()};
+}
+
+result<read_result> partition_log::read(model::offset start, uint64_t max_bytes, model::offset upper_bound) const {
+    if (_closed) {
+        return unexpected(closed_error(_dir));
+    }
+    const model::offset end = log_end_offset();
+    if (start < _log_start || start > end) {
+        return unexpected(error{errc::offset_out_of_range,
+                                fmt::format("{}: offset {} is outside the log [{}, {}]", _dir.string(), start,
+                                            _log_start, end)});
+    }
+    read_result out;
+    out.first_offset = start;
+    out.next_offset = start;
+    if (start == end || start >= upper_bound) {
+        return out;
+    }
+    bool first_batch = true;
+    for (size_t i = segment_index_for(start); i < _segments.size(); ++i) {
+        const segment& seg = *_segments[i];
+        uint64_t pos = 0;
+        if (first_batch) {
+            auto found = seg.find_batch(start);
+            if (!found) {
+                return unexpected(std::move(found.error()));
+            }
+            if (!*found) {
+                continue; // start lies after this segment's last batch (a gap): try the next
+            }
+            pos = (*found)->position;
+        }
+        const uint64_t slice_start = pos;
+        bool stop = false;
+        while (pos < seg.size()) {
+            auto h = seg.read_header(pos);
+            if (!h) {
+                return unexpected(std::move(h.error()));
+            }
+            if (h->last_offset() >= upper_bound || (!first_batch && out.bytes + h->size_bytes() > max_bytes)) {
+                stop = true;
+                break;
+            }
+            if (first_batch) {
+                out.first_offset = h->base_offset;
+                first_batch = false;
+            }
+            out.bytes += h->size_bytes();
+            out.next_offset = h->last_offset().next();
+            pos += h->size_bytes();
+        }
+        if (pos > slice_start) {
+            out.slices.push_back(file_slice{seg.log_file(), slice_start, pos - slice_start});
+        }
+        if (stop || out.bytes >= max_bytes) {
+            break;
+        }
+    }
+    return out;
+}
+
+void partition_log::sync(sync_callback done) {
+    if (auto w = check_writable(); !w) {
+        done(unexpected(std::move(w.error())));
+        return;
+    }
+    const model::offset target = log_end_offset();
+    if (_durable >= target && !_flight) {
+        done(_durable);
+        return;
+    }
+    _waiters.push_back(waiter{target, std::move(done)});
+    if (!_flight && !_closing) {
+        start_flush();
+    }
+}
+
+flush_job partition_log::make_flush_job(flush_in_flight& flight, bool clean_close) {
+    flush_job job;
+    for (auto& seg : _segments) {
+        if (seg->synced_size != seg->size()) {
+            job.data_files.push_back(seg->log_file());
+            flight.data.emplace_back(seg->base_offset(), seg->size());
+        }
+        if ((seg->sealed() || clean_close) && !seg->indexes_written) {
+            if (auto w = seg->write_indexes(); w) {
+                seg->indexes_written = true;
+            } else {
+                spdlog::warn("{}; will retry at the next sync", w.error().message);
+            }
+        }
+        if (seg->indexes_written && !seg->indexes_synced) {
+            job.index_files.push_back(seg->index_path());
+            job.index_files.push_back(seg->time_index_path());
+            flight.indexes.push_back(seg->base_offset());
+        }
+    }
+    if (_directory_version != _directory_synced_version) {
+        job.directory = _dir;
+        flight.directory_version = _directory_version;
+    }
+    // The recovery point after this job: the first segment not yet sealed, synced and indexed.
+    model::offset point = _segments.back()->base_offset();
+    for (auto& seg : _segments) {
+        const bool data_ok =
+          seg->synced_size == seg->size() ||
+          std::any_of(flight.data.begin(), flight.data.end(), [&](const auto& d) {
+              return d.first == seg->base_offset() && d.second == seg->size();
+          });
+        const bool index_ok = seg->indexes_synced ||
+                              std::find(flight.indexes.begin(), flight.indexes.end(), seg->base_offset()) !=
+                                flight.indexes.end();
+        if (!seg->sealed() || !data_ok || !index_ok) {
+            point = seg->base_offset();
+            break;
+        }
+    }
+    if (clean_close || point != _recovery_point) {
+        const segment& active = *_segments.back();
+        log_checkpoint c{clean_close, point, _log_start, active.base_offset(), active.size()};
+        const auto bytes = c.encode();
+        job.checkpoint_path = _dir / log_checkpoint::file_name;
+        job.checkpoint_bytes.assign(bytes.begin(), bytes.end());
+        flight.recovery_point = point;
+    }
+    return job;
+}
+
+void partition_log::start_flush() {
+    flush_in_flight flight;
+    flight.sequence = ++_flush_sequence;
+    flight.target = log_end_offset();
+    flush_job job = make_flush_job(flight, false);
+    auto finished = std::make_shared<std::promise<result<void>>>();
+    flight.finished = finished->get_future().share();
+    job.done = [finished, alive = _alive, owner = _services.owner, sequence = flight.sequence](result<void> r) {
+        finished->set_value(r);
+        owner->post([alive, sequence, r = std::move(r)] {
+            if (alive->log != nullptr) {
+                alive->log->on_flushed(sequence, r);
+            }
+        });
+    };
+    _flight = std::move(flight);
+    _services.flush->submit(std::move(job));
+}
+
+void partition_log::apply_flush(const flush_in_flight& flight) {
+    for (const auto& [base, size] : flight.data) {
+        if (segment* seg = find_segment(base)) {
+            seg->synced_size = std::max(seg->synced_size, size);
+        }
+    }
+    for (model::offset base : flight.indexes) {
+        if (segment* seg = find_segment(base)) {
+            seg->indexes_synced = seg->indexes_written;
+        }
+    }
+    if (flight.directory_version) {
+        _directory_synced_version = std::max(_directory_synced_version, *flight.directory_version);
+    }
+    if (flight.recovery_point) {
+        _recovery_point = *flight.recovery_point;
+    }
+    _durable = std::max(_durable, flight.target);
+}
+
+void partition_log::on_flushed(uint64_t sequence, const result<void>& outcome) {
+    if (!_flight || _flight->sequence != sequence) {
+        return; // close() already took this completion
+    }
+    const flush_in_flight flight = std::move(*_flight);
+    _flight.reset();
+    if (!outcome) {
+        _failure = error{errc::log_failed,
+                         fmt::format("{}; acknowledged writes since the last sync may be lost, so the log refuses "
+                                     "writes until the broker restarts and recovers it",
+                                     outcome.error().message)};
+        spdlog::error("{}", _failure->message);
+        fail_waiters(*_failure);
+        return;
+    }
+    apply_flush(flight);
+    complete_waiters();
+    if (!_waiters.empty() && !_flight && !_closing) {
+        start_flush(); // group commit: one fdatasync for everyone who arrived meanwhile
+    }
+}
+
+void partition_log::complete_waiters() {
+    std::vector<waiter> ready;
+    auto split = std::stable_partition(_waiters.begin(), _waiters.end(),
+                                       [&](const waiter& w) { return w.target > _durable; });
+    std::move(split, _waiters.end(), std::back_inserter(ready));
+    _waiters.erase(split, _waiters.end());
+    // Callbacks may append and sync again: they run after the bookkeeping above.
+    for (waiter& w : ready) {
+        w.done(_durable);
+    }
+}
+
+void partition_log::fail_waiters(const error& e) {
+    std::vector<waiter> failed;
+    failed.swap(_waiters);
+    for (waiter& w : failed) {
+        w.done(unexpected(e));
+    }
+}
+
+result<void> partition_log::roll_active() {
+    segment& old = *_segments.back();
+    auto created = segment::create(_dir, old.next_offset());
+    if (!created) {
+        return unexpected(std::move(created.error()));
+    }
+    old.seal();
+    if (auto w = old.write_indexes(); w) {
+        old.indexes_written = true;
+    } else {
+        spdlog::warn("{}; will retry at the next sync", w.error().message);
+    }
+    _segments.push_back(std::move(*created));
+    ++_directory_version;
+    return {};
+}
+
+result<void> partition_log::roll() {
+    if (auto w = check_writable(); !w) {
+        return w;
+    }
+    if (_segments.back()->empty()) {
+        return {};
+    }
+    return roll_active();
+}
+
+result<void> partition_log::remove_front_segment(retention_report& report) {
+    segment& front = *_segments.front();
+    if (auto r = front.remove_files(); !r) {
+        return r;
+    }
+    report.segments_removed += 1;
+    report.bytes_removed += front.size();
+    _segments.erase(_segments.begin());
+    _log_start = std::max(_log_start, _segments.front()->base_offset());
+    ++_directory_version;
+    return {};
+}
+
+result<retention_report> partition_log::apply_retention() {
+    if (auto w = check_writable(); !w) {
+        return unexpected(std::move(w.error()));
+    }
+    retention_report report;
+    if (_config.retention_bytes >= 0) {
+        uint64_t total = size_bytes();
+        const auto limit = static_cast<uint64_t>(_config.retention_bytes);
+        while (_segments.size() > 1 && total - _segments.front()->size() >= limit) {
+            total -= _segments.front()->size();
+            if (auto r = remove_front_segment(report); !r) {
+                return unexpected(std::move(r.error()));
+            }
+        }
+    }
+    if (_config.retention_ms >= 0) {
+        const int64_t now = now_ms();
+        while (!_segments.front()->empty()) {
+            segment& front = *_segments.front();
+            int64_t newest = front.max_timestamp().value();
+            if (newest < 0) { // no timestamps: fall back to when the file last changed, as Kafka does
+                struct stat st {};
+                newest = ::stat(front.log_path().c_str(), &st) == 0 ? st.st_mtim.tv_sec * 1000 : now;
+            }
+            if (now - newest <= _config.retention_ms) {
+                break;
+            }
+            if (_segments.size() == 1) { // everything expired: roll so the old segment can go
+                if (auto rolled = roll_active(); !rolled) {
+                    return unexpected(std::move(rolled.error()));
+                }
+            }
+            if (auto r = remove_front_segment(report); !r) {
+                return unexpected(std::move(r.error()));
+            }
+        }
+    }
+    if (report.segments_removed > 0) {
+        spdlog::info("{}: retention removed {} segments ({} bytes); log start offset is now {}", _dir.string(),
+                     report.segments_removed, report.bytes_removed, _log_start);
+    }
+    return report;
+}
+
+result<std::optional<model::offset>> partition_log::offset_for_timestamp(model::timestamp ts) const {
+    if (_closed) {
+        return unexpected(closed_error(_dir));
+    }
+    for (const auto& seg : _segments) {
+        if (seg->max_timestamp() < ts) {
+            continue;
+        }
+        auto found = seg->find_batch_by_time(ts);
+        if (!found) {
+            return unexpected(std::move(found.error()));
+        }
+        if (!*found) {
+            continue;
+        }
+        const batch_location& where = **found;
+        const model::record_batch_header& h = where.header;
+        if (h.attributes.codec() != model::compression::none || h.base_timestamp.value() < 0) {
+            return std::optional<model::offset>{std::max(h.base_offset, _log_start)};
+        }
+        auto bytes = seg->read_batch(where);
+        if (!bytes) {
+            return unexpected(std::move(bytes.error()));
+        }
+        std::optional<model::offset> hit;
+        auto walked = model::for_each_record(std::span<const std::byte>(*bytes).subspan(model::batch_header_size),
+                                             h.record_count, [&](const model::record_view& r) {
+                                                 if (!hit && h.base_timestamp.value() + r.timestamp_delta >= ts.value()) {
+                                                     hit = h.base_offset + r.offset_delta;
+                                                 }
+                                             });
+        if (!walked) {
+            return unexpected(error{errc::corrupt, fmt::format("{}: batch at byte {}: {}", seg->log_path().string(),
+                                                               where.position, model::describe(walked.error()))});
+        }
+        if (hit && *hit >= _log_start) {
+            return std::optional<model::offset>{*hit};
+        }
+        return std::optional<model::offset>{std::max(h.base_offset, _log_start)};
+    }
+    return std::optional<model::offset>{};
+}
+
+result<void> partition_log::close() {
+    if (_closed) {
+        return {};
+    }
+    _closing = true;
+    while (_flight) {
+        const uint64_t sequence = _flight->sequence;
+        const result<void> outcome = _flight->finished.get();
+        on_flushed(sequence, outcome);
+    }
+    if (_failure) {
+        _closed = true;
+        fail_waiters(*_failure);
+        return unexpected(*_failure);
+    }
+    _segments.back()->checkpoint_max_timestamp();
+    flush_in_flight flight;
+    flight.target = log_end_offset();
+    flush_job job = make_flush_job(flight, true);
+    auto synced = flusher::run(job);
+    _closed = true;
+    if (!synced) {
+        _failure = error{errc::log_failed, synced.error().message};
+        fail_waiters(*_failure);
+        return synced;
+    }
+    apply_flush(flight);
+    complete_waiters();
+    fail_waiters(closed_error(_dir));
+    return {};
+}
+
+model::timestamp partition_log::max_timestamp() const noexcept {
+    model::timestamp m = model::no_timestamp;
+    for (const auto& seg : _segments) {
+        m = std::max(m, seg->max_timestamp());
+    }
+    return m;
+}
+
+uint64_t partition_log::size_bytes() const noexcept {
+    uint64_t total = 0;
+    for (const auto& seg : _segments) {
+        total += seg->size();
+    }
+    return total;
+}
+
+std::vector<segment_info> partition_log::segments() const {
+    std::vector<segment_info> out;
+    out.reserve(_segments.size());
+    for (const auto& seg : _segments) {
+        out.push_back({seg->base_offset(), seg->next_offset(), seg->size(), seg->max_timestamp(), seg->sealed()});
+    }
+    return out;
+}
+
+result<void> partition_log::set_config(const log_config& config) {
+    if (auto v = config.validate(); !v) {
+        return v;
+    }
+    _config = config;
+    return {};
+}
+
+result<void> log_config::validate() const {
+    auto bad = [](std::string msg) { return unexpected(error{errc::invalid_config, std::move(msg)}); };
+    if (segment_bytes < 14 || segment_bytes > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
+        return bad(fmt::format("segment.bytes={} must be between 14 and {}", segment_bytes,
+                               std::numeric_limits<int32_t>::max()));
+    }
+    if (segment_ms < 1) {
+        return bad(fmt::format("segment.ms={} must be at least 1", segment_ms));
+    }
+    if (retention_bytes < -1) {
+        return bad(fmt::format("retention.bytes={} must be -1 (no limit) or more", retention_bytes));
+    }
+    if (retention_ms < -1) {
+        return bad(fmt::format("retention.ms={} must be -1 (forever) or more", retention_ms));
+    }
+    if (max_batch_bytes < model::batch_header_size) {
+        return bad(fmt::format("max.message.bytes={} must be at least {}", max_batch_bytes, model::batch_header_size));
+    }
+    return {};
+}
+
+} // namespace ms::storage

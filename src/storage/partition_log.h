@@ -1,0 +1,207 @@
+#pragma once
+
+// partition_log: the durable log of one partition, a directory of segments.
+//
+//   data/<topic>-<partition>/
+//     00000000000000000000.log  .index  .timeindex    sealed segment
+//     00000000000000052311.log  .index  .timeindex    active segment (appends go here)
+//     checkpoint                                      see checkpoint.h
+//
+// Threading: a partition_log belongs to one owner thread (its shard); every method must be called
+// there. Durability work runs on a flusher thread, whose completions come back through the
+// owner's executor. Nothing here takes a lock.
+//
+// Durability: append() writes to the page cache and returns. sync() starts (or joins) a group
+// commit: one fdatasync covers every batch appended before it started, and callers that arrive
+// while it runs share the next one. Its callback gets the durable end offset (every offset below
+// it survives a crash). After a failed fdatasync the log refuses writes (errc::log_failed): the
+// kernel may have dropped the dirty pages, so retrying could acknowledge lost data.
+//
+// Recovery on open: trusts everything when the last close was clean (checkpoint.h); otherwise
+// scans every segment from the recovery point batch by batch, truncates at the first batch that
+// fails its length, CRC or offset checks, deletes any later segments, and rebuilds the indexes.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "base/executor.h"
+#include "base/iobuf.h"
+#include "model/fundamental.h"
+#include "model/record_batch.h"
+#include "storage/checkpoint.h"
+#include "storage/errors.h"
+#include "storage/flusher.h"
+#include "storage/log_config.h"
+#include "storage/segment.h"
+
+namespace ms::storage {
+
+// What a partition_log needs from its surroundings.
+struct log_services {
+    executor* owner = nullptr;   // where flush completions run; REQUIRES: not null
+    flusher* flush = nullptr;    // REQUIRES: not null
+    std::function<int64_t()> now_ms; // wall clock in ms since the epoch; the system clock if empty
+};
+
+struct append_result {
+    model::offset base_offset;
+    model::offset last_offset;
+    model::timestamp max_timestamp;
+    size_t bytes = 0;
+};
+
+// A byte range of a segment file, ready for sendfile(2). The shared_ptr keeps the descriptor open
+// even if retention deletes the file meanwhile.
+struct file_slice {
+    std::shared_ptr<const file> source;
+    uint64_t position = 0;
+    uint64_t length = 0;
+};
+
+struct read_result {
+    std::vector<file_slice> slices; // whole batches, in offset order
+    model::offset first_offset;     // base offset of the first batch returned
+    model::offset next_offset;      // one past the last offset returned (= start when empty)
+    uint64_t bytes = 0;
+
+    [[nodiscard]] bool empty() const noexcept { return bytes == 0; }
+};
+
+struct recovery_report {
+    bool clean = false;          // the last close was clean: nothing was scanned
+    size_t segments_scanned = 0;
+    size_t batches_scanned = 0;
+    uint64_t bytes_truncated = 0;
+    size_t segments_removed = 0;
+};
+
+struct retention_report {
+    size_t segments_removed = 0;
+    uint64_t bytes_removed = 0;
+};
+
+struct segment_info {
+    model::offset base_offset;
+    model::offset next_offset;
+    uint64_t size = 0;
+    model::timestamp max_timestamp;
+    bool sealed = false;
+};
+
+using sync_callback = std::function<void(result<model::offset>)>;
+
+class partition_log {
+public:
+    // Opens the log in `dir` (created if missing), recovering as described above.
+    static result<std::unique_ptr<partition_log>> open(std::filesystem::path dir, log_config config,
+                                                      log_services services);
+    ~partition_log();
+    partition_log(const partition_log&) = delete;
+    partition_log& operator=(const partition_log&) = delete;
+
+    // Validates `batch` (one record batch v2) and appends it at the log end. The base offset
+    // field is set to the next offset (and the leader epoch, when given) without touching the
+    // caller's bytes; the CRC does not cover them. An invalid batch writes nothing.
+    result<append_result> append(const iobuf& batch, std::optional<model::leader_epoch> epoch = std::nullopt);
+
+    // Whole batches starting with the one that contains `start`, up to `max_bytes` (but always at
+    // least one batch), and none reaching `upper_bound` (exclusive; e.g. the high watermark).
+    // start == log end gives an empty result; start outside [log start, log end] is
+    // offset_out_of_range.
+    result<read_result> read(model::offset start, uint64_t max_bytes,
+                             model::offset upper_bound = model::offset::max()) const;
+
+    // Group commit; see the header comment. `done` runs on the owner thread, possibly before
+    // sync() returns when everything is already durable.
+    void sync(sync_callback done);
+
+    // The offset of the first record with a timestamp >= ts (exact for uncompressed batches; the
+    // containing batch's base offset for compressed ones), or nullopt if none.
+    result<std::optional<model::offset>> offset_for_timestamp(model::timestamp ts) const;
+
+    // Applies retention.bytes and retention.ms, deleting whole closed segments (the active one is
+    // rolled first when all of its data has expired) and advancing the log start offset.
+    result<retention_report> apply_retention();
+    // Seals the active segment and starts a new one (if the active one holds data).
+    result<void> roll();
+
+    // Clean shutdown: waits for the flush in flight, syncs everything, writes the indexes and the
+    // clean checkpoint. Pending sync callbacks complete. The log is unusable afterwards.
+    result<void> close();
+
+    [[nodiscard]] model::offset log_start_offset() const noexcept { return _log_start; }
+    // The next offset to be assigned (Kafka's log end offset).
+    [[nodiscard]] model::offset log_end_offset() const noexcept { return _segments.back()->next_offset(); }
+    // Every offset below this is on disk.
+    [[nodiscard]] model::offset durable_offset() const noexcept { return _durable; }
+    [[nodiscard]] model::timestamp max_timestamp() const noexcept;
+    [[nodiscard]] uint64_t size_bytes() const noexcept;
+    [[nodiscard]] std::vector<segment_info> segments() const;
+    [[nodiscard]] const recovery_report& recovery() const noexcept { return _recovery; }
+    [[nodiscard]] const std::filesystem::path& dir() const noexcept { return _dir; }
+    [[nodiscard]] const log_config& config() const noexcept { return _config; }
+    // Dynamic config change (retention, segment size...); takes effect on the next append/retention.
+    result<void> set_config(const log_config& config);
+
+private:
+    struct waiter {
+        model::offset target;
+        sync_callback done;
+    };
+    // The group commit in flight: what it covers, so its completion can update the segments.
+    struct flush_in_flight {
+        uint64_t sequence = 0;
+        model::offset target;                                  // log end when it started
+        std::vector<std::pair<model::offset, uint64_t>> data;  // segment base, size synced
+        std::vector<model::offset> indexes;                    // segments whose index files it syncs
+        std::optional<model::offset> recovery_point;           // written to the checkpoint
+        std::optional<uint64_t> directory_version;             // directory state it fsyncs
+        std::shared_future<result<void>> finished;             // set on the flusher thread
+    };
+    // Shared with posted flush completions, which must not touch a destroyed log.
+    struct liveness {
+        partition_log* log;
+    };
+
+    partition_log(std::filesystem::path dir, log_config config, log_services services);
+    result<void> recover();
+    result<void> roll_active();
+    [[nodiscard]] int64_t now_ms() const;
+    [[nodiscard]] result<void> check_writable() const;
+    [[nodiscard]] segment* find_segment(model::offset base) const noexcept;
+    // The segment holding `target`, by base offset; REQUIRES: log start <= target < log end.
+    [[nodiscard]] size_t segment_index_for(model::offset target) const noexcept;
+    flush_job make_flush_job(flush_in_flight& flight, bool clean_close);
+    void start_flush();
+    void on_flushed(uint64_t sequence, const result<void>& outcome);
+    void apply_flush(const flush_in_flight& flight);
+    void complete_waiters();
+    void fail_waiters(const error& e);
+    result<void> remove_front_segment(retention_report& report);
+
+    std::filesystem::path _dir;
+    log_config _config;
+    log_services _services;
+    std::vector<std::unique_ptr<segment>> _segments; // ordered by base offset; never empty once open
+    model::offset _log_start;
+    model::offset _durable;
+    model::offset _recovery_point; // as last written to the checkpoint
+    uint64_t _directory_version = 0;        // bumped when files are created or removed
+    uint64_t _directory_synced_version = 0;
+    bool _closing = false;
+    std::optional<flush_in_flight> _flight;
+    uint64_t _flush_sequence = 0;
+    std::optional<error> _failure;
+    bool _closed = false;
+    std::vector<waiter> _waiters;
+    std::shared_ptr<liveness> _alive;
+    recovery_report _recovery;
+};
+
+} // namespace ms::storage
