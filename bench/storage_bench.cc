@@ -6,7 +6,6 @@
 //                              for its own sync before the next append (group commit shares them)
 // Files go to $MS_BENCH_DIR (default /tmp): point it at the disk you care about.
 
-#include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -16,6 +15,8 @@
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "base/executor.h"
 #include "model/record_batch_builder.h"
@@ -119,7 +120,8 @@ void BM_raw_fdatasync(benchmark::State& state) {
             state.SkipWithError("write/fdatasync failed");
             break;
         }
-        lat.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+        lat.push_back(
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
         pos += static_cast<off_t>(buf.size());
     }
     std::sort(lat.begin(), lat.end());
@@ -127,7 +129,8 @@ void BM_raw_fdatasync(benchmark::State& state) {
         state.counters["p50_us"] = lat[lat.size() / 2];
         state.counters["p99_us"] = lat[lat.size() * 99 / 100];
     }
-    state.counters["writes_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+    state.counters["writes_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
     ::close(fd);
     std::filesystem::remove_all(dir);
 }
@@ -158,7 +161,8 @@ void BM_append_sync(benchmark::State& state) {
             }
             (*log)->sync([&, t0](ms::storage::result<ms::model::offset> r) {
                 failed |= !r.has_value();
-                lat.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+                lat.push_back(
+                  std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
                 --pending;
                 ++completed;
             });
@@ -174,7 +178,8 @@ void BM_append_sync(benchmark::State& state) {
         state.counters["p50_us"] = lat[lat.size() / 2];
         state.counters["p99_us"] = lat[lat.size() * 99 / 100];
     }
-    state.counters["appends_per_s"] = benchmark::Counter(static_cast<double>(completed), benchmark::Counter::kIsRate);
+    state.counters["appends_per_s"] =
+      benchmark::Counter(static_cast<double>(completed), benchmark::Counter::kIsRate);
     state.SetBytesProcessed(static_cast<int64_t>(completed) * static_cast<int64_t>(batch.size()));
     (void)(*log)->close();
     log->reset();

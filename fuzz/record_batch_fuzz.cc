@@ -53,8 +53,7 @@ void check(bool ok, const char* what) {
     }
 }
 
-std::array<std::byte, ms::model::batch_header_size> encoded(
-  const ms::model::record_batch_header& h) {
+std::array<std::byte, ms::model::batch_header_size> encoded(const ms::model::record_batch_header& h) {
     std::array<std::byte, ms::model::batch_header_size> out{};
     h.encode(out);
     return out;
@@ -67,8 +66,7 @@ bool same_outcome(const batch_result& a, const batch_result& b) {
     if (!a) {
         return a.error() == b.error();
     }
-    return encoded(a->header) == encoded(b->header) &&
-           a->max_record_timestamp == b->max_record_timestamp;
+    return encoded(a->header) == encoded(b->header) && a->max_record_timestamp == b->max_record_timestamp;
 }
 
 // The same bytes as iobufs of several shapes: two pieces cut at a point taken from byte 0, and
@@ -100,8 +98,7 @@ void walk_records(std::span<const std::byte> bytes, const validated_batch& v) {
     int64_t max_ts = -1;
     size_t touched = 0;
     auto walked = ms::model::for_each_record(
-      bytes.subspan(ms::model::batch_header_size), h.record_count,
-      [&](const ms::model::record_view& rec) {
+      bytes.subspan(ms::model::batch_header_size), h.record_count, [&](const ms::model::record_view& rec) {
           check(rec.offset_delta == seen, "validated batch has a wrong offset delta");
           ++seen;
           if (h.base_timestamp.value() >= 0) {
@@ -125,8 +122,7 @@ void walk_records(std::span<const std::byte> bytes, const validated_batch& v) {
     check(walked.has_value(), "validated batch does not iterate");
     check(seen == h.record_count, "validated batch iterates a different record count");
     if (h.base_timestamp.value() >= 0) {
-        check(v.max_record_timestamp.value() == max_ts,
-              "max_record_timestamp is not the records' max");
+        check(v.max_record_timestamp.value() == max_ts, "max_record_timestamp is not the records' max");
     }
     // Keep `touched` alive without printing anything.
     static volatile size_t sink = 0;
@@ -141,8 +137,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::memcpy(bytes.data(), data, size);
     }
     if (size >= ms::model::batch_header_size && (data[1] & 1U) != 0) {
-        const uint32_t crc = ms::crc32c(
-          0, std::span<const std::byte>(bytes).subspan(ms::model::batch_crc_covered_from));
+        const uint32_t crc =
+          ms::crc32c(0, std::span<const std::byte>(bytes).subspan(ms::model::batch_crc_covered_from));
         ms::store_be<uint32_t>(&bytes[ms::model::batch_crc_position], crc);
     }
     const std::span<const std::byte> span(bytes);
@@ -163,25 +159,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         check(header_only.has_value() && encoded(full->header) == encoded(header_only->header),
               "a batch valid with the record walk is refused without it");
     } else if (header_only) {
-        check(full.error() == batch_errc::corrupt_records ||
-                full.error() == batch_errc::invalid_timestamp,
+        check(full.error() == batch_errc::corrupt_records || full.error() == batch_errc::invalid_timestamp,
               "the record walk refused a batch for a header-level reason");
     } else {
-        check(full.error() == header_only.error(),
-              "header-level errors differ with the record walk");
+        check(full.error() == header_only.error(), "header-level errors differ with the record walk");
     }
 
     if (size >= ms::model::batch_header_size) {
         auto peeked = ms::model::peek_batch_header(span);
         check(peeked.has_value(), "peek_batch_header refused a full header");
         if (full) {
-            check(encoded(*peeked) == encoded(full->header),
-                  "peek_batch_header and validate_batch disagree");
+            check(encoded(*peeked) == encoded(full->header), "peek_batch_header and validate_batch disagree");
         }
     } else {
         auto peeked = ms::model::peek_batch_header(span);
-        check(!peeked.has_value() && peeked.error() == batch_errc::truncated,
-              "peek of a short header");
+        check(!peeked.has_value() && peeked.error() == batch_errc::truncated, "peek of a short header");
     }
 
     if (full && full->header.attributes.codec() == ms::model::compression::none) {

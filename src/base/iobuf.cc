@@ -30,12 +30,12 @@ struct fragment_pool {
     }
 
     static fragment* new_block(size_t capacity) {
-        void* memory = ::operator new(sizeof(fragment) + capacity, std::align_val_t{block_alignment});
+        void* memory = ::operator new (sizeof(fragment) + capacity, std::align_val_t{block_alignment});
         return new (memory) fragment(capacity);
     }
     static void free_block(fragment* f) noexcept {
         f->~fragment();
-        ::operator delete(static_cast<void*>(f), std::align_val_t{block_alignment});
+        ::operator delete (static_cast<void*>(f), std::align_val_t{block_alignment});
     }
 
     fragment* get(size_t min_capacity) {
@@ -68,17 +68,36 @@ struct fragment_pool {
 };
 
 namespace {
+// False once this thread's pool is destroyed at thread exit: a fragment released by a later
+// thread_local destructor then goes straight back to the allocator. A plain bool needs no
+// destructor, so it outlives the pool.
+thread_local bool pool_alive = false;
+
+struct owned_pool {
+    fragment_pool pool;
+    owned_pool() { pool_alive = true; }
+    owned_pool(const owned_pool&) = delete;
+    owned_pool& operator=(const owned_pool&) = delete;
+    ~owned_pool() { pool_alive = false; }
+};
+
 fragment_pool& this_thread_pool() {
-    thread_local fragment_pool pool;
-    return pool;
+    thread_local owned_pool owned;
+    return owned.pool;
 }
 } // namespace
 
-fragment* fragment::allocate(size_t min_capacity) { return this_thread_pool().get(min_capacity); }
+fragment* fragment::allocate(size_t min_capacity) {
+    return this_thread_pool().get(min_capacity);
+}
 
 void fragment::release() noexcept {
     if (_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        this_thread_pool().put(this);
+        if (pool_alive) {
+            this_thread_pool().put(this);
+        } else {
+            fragment_pool::free_block(this);
+        }
     }
 }
 
@@ -118,7 +137,9 @@ iobuf iobuf::copy_of(std::span<const std::byte> bytes) {
     return out;
 }
 
-iobuf iobuf::copy_of(std::string_view text) { return copy_of(as_bytes(text)); }
+iobuf iobuf::copy_of(std::string_view text) {
+    return copy_of(as_bytes(text));
+}
 
 void iobuf::push_piece(fragment* frag, size_t offset, size_t length) {
     // Merge with the previous piece when it ends exactly where this one starts in the same
@@ -161,7 +182,9 @@ void iobuf::append(std::span<const std::byte> bytes) {
     }
 }
 
-void iobuf::append(std::string_view text) { append(as_bytes(text)); }
+void iobuf::append(std::string_view text) {
+    append(as_bytes(text));
+}
 
 void iobuf::append(iobuf&& other) {
     if (&other == this) {
@@ -194,6 +217,12 @@ std::span<std::byte> iobuf::reserve(size_t min_size) {
         fragment* f = last.frag;
         if (f->unique() && last.offset + last.length == f->used() && f->available() >= min_size) {
             return {f->data() + f->used(), f->available()};
+        }
+        if (last.length == 0) {
+            // An earlier reservation, never committed, that is too small: drop it rather than
+            // leave an empty piece behind.
+            f->release();
+            _pieces.pop_back();
         }
     }
     fragment* f = fragment::allocate(min_size);

@@ -63,8 +63,8 @@ private:
 
 // Per-thread pool statistics, for tests and metrics.
 struct fragment_pool_stats {
-    size_t cached = 0;     // fragments sitting in this thread's free list
-    size_t allocated = 0;  // fragments this thread obtained from the system allocator
+    size_t cached = 0;    // fragments sitting in this thread's free list
+    size_t allocated = 0; // fragments this thread obtained from the system allocator
 };
 fragment_pool_stats this_thread_fragment_pool_stats() noexcept;
 // Fills this thread's pool with `count` warm (touched) default-size fragments, so a hot path does

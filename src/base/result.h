@@ -38,17 +38,32 @@ public:
     explicit operator bool() const noexcept { return has_value(); }
 
     // REQUIRES: has_value().
-    T& value() & { assert(has_value()); return *std::get_if<0>(&_state); }
-    const T& value() const& { assert(has_value()); return *std::get_if<0>(&_state); }
-    T&& value() && { assert(has_value()); return std::move(*std::get_if<0>(&_state)); }
+    T& value() & {
+        assert(has_value());
+        return *std::get_if<0>(&_state);
+    }
+    const T& value() const& {
+        assert(has_value());
+        return *std::get_if<0>(&_state);
+    }
+    T&& value() && {
+        assert(has_value());
+        return std::move(*std::get_if<0>(&_state));
+    }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
 
     // REQUIRES: !has_value().
-    E& error() & { assert(!has_value()); return *std::get_if<1>(&_state); }
-    const E& error() const& { assert(!has_value()); return *std::get_if<1>(&_state); }
+    E& error() & {
+        assert(!has_value());
+        return *std::get_if<1>(&_state);
+    }
+    const E& error() const& {
+        assert(!has_value());
+        return *std::get_if<1>(&_state);
+    }
 
 private:
     std::variant<T, E> _state;
@@ -70,8 +85,14 @@ public:
     explicit operator bool() const noexcept { return has_value(); }
 
     // REQUIRES: !has_value().
-    E& error() & { assert(_has_error); return _error; }
-    const E& error() const& { assert(_has_error); return _error; }
+    E& error() & {
+        assert(_has_error);
+        return _error;
+    }
+    const E& error() const& {
+        assert(_has_error);
+        return _error;
+    }
 
 private:
     E _error{};

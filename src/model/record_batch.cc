@@ -11,8 +11,7 @@
 
 namespace ms::model {
 
-record_batch_header record_batch_header::decode(
-  std::span<const std::byte, batch_header_size> b) noexcept {
+record_batch_header record_batch_header::decode(std::span<const std::byte, batch_header_size> b) noexcept {
     record_batch_header h;
     h.base_offset = offset(load_be<int64_t>(&b[0]));
     h.batch_length = load_be<int32_t>(&b[8]);
@@ -54,8 +53,7 @@ std::string_view describe(batch_errc e) noexcept {
     case batch_errc::too_large: return "record batch is larger than the size limit";
     case batch_errc::crc_mismatch: return "record batch CRC-32C mismatch";
     case batch_errc::unsupported_compression: return "record batch uses an unknown compression codec";
-    case batch_errc::invalid_record_count:
-        return "record batch record count is not lastOffsetDelta + 1";
+    case batch_errc::invalid_record_count: return "record batch record count is not lastOffsetDelta + 1";
     case batch_errc::invalid_timestamp: return "record batch has a timestamp below -1";
     case batch_errc::corrupt_records: return "record batch records do not parse";
     }
@@ -74,8 +72,8 @@ namespace detail {
 namespace {
 
 // A length-prefixed byte string (key, value, or header key/value); -1 means null.
-result<std::optional<std::span<const std::byte>>, batch_errc> parse_bytes(
-  std::span<const std::byte> in, size_t& pos, bool nullable) noexcept {
+result<std::optional<std::span<const std::byte>>, batch_errc>
+parse_bytes(std::span<const std::byte> in, size_t& pos, bool nullable) noexcept {
     auto len = decode_varint(in.subspan(pos));
     if (!len) {
         return unexpected(batch_errc::corrupt_records);
@@ -169,7 +167,9 @@ result<record_view, batch_errc> parse_record(std::span<const std::byte> records,
 
 namespace {
 
-bool valid_timestamp(timestamp ts) noexcept { return ts.value() >= -1; }
+bool valid_timestamp(timestamp ts) noexcept {
+    return ts.value() >= -1;
+}
 
 // Header checks shared by both entry points. `total` is the number of bytes given.
 result<record_batch_header, batch_errc> check_header(std::span<const std::byte, batch_header_size> raw,
@@ -193,9 +193,8 @@ result<record_batch_header, batch_errc> check_header(std::span<const std::byte, 
     return h;
 }
 
-result<validated_batch, batch_errc> check_body(const record_batch_header& h,
-                                               std::span<const std::byte> records,
-                                               const batch_limits& limits) {
+result<validated_batch, batch_errc>
+check_body(const record_batch_header& h, std::span<const std::byte> records, const batch_limits& limits) {
     if (h.attributes.codec_bits() > static_cast<int>(compression::zstd)) {
         return unexpected(batch_errc::unsupported_compression);
     }
@@ -218,8 +217,10 @@ result<validated_batch, batch_errc> check_body(const record_batch_header& h,
         // Records of a produced batch carry offset deltas 0, 1, 2, ... (Kafka refuses others).
         bad_delta |= rec.offset_delta != expected_delta++;
         if (h.base_timestamp.value() >= 0) {
-            const int64_t ts = h.base_timestamp.value() + rec.timestamp_delta;
-            bad_timestamp |= ts < 0;
+            // The delta is producer-controlled: an overflowing sum is an invalid timestamp.
+            int64_t ts = 0;
+            bad_timestamp |=
+              __builtin_add_overflow(h.base_timestamp.value(), rec.timestamp_delta, &ts) || ts < 0;
             max_ts = std::max(max_ts, ts);
         }
     });

@@ -129,8 +129,8 @@ struct validated_batch {
                                                                  const batch_limits& limits);
 
 // Reads only the fixed header at the start of `bytes` (which may hold more batches after it).
-[[nodiscard]] result<record_batch_header, batch_errc> peek_batch_header(
-  std::span<const std::byte> bytes) noexcept;
+[[nodiscard]] result<record_batch_header, batch_errc>
+peek_batch_header(std::span<const std::byte> bytes) noexcept;
 
 // One record of an uncompressed batch; spans point into the batch bytes.
 struct record_view {
@@ -147,8 +147,7 @@ struct record_view {
 // `visit(const record_view&)` for each. Fails with corrupt_records unless exactly `count` records
 // fill the section.
 template<typename Visitor>
-result<void, batch_errc> for_each_record(std::span<const std::byte> records, int32_t count,
-                                         Visitor&& visit);
+result<void, batch_errc> for_each_record(std::span<const std::byte> records, int32_t count, Visitor&& visit);
 
 namespace detail {
 // Parses one record starting at records[pos]; advances pos past it.
@@ -156,8 +155,7 @@ result<record_view, batch_errc> parse_record(std::span<const std::byte> records,
 } // namespace detail
 
 template<typename Visitor>
-result<void, batch_errc> for_each_record(std::span<const std::byte> records, int32_t count,
-                                         Visitor&& visit) {
+result<void, batch_errc> for_each_record(std::span<const std::byte> records, int32_t count, Visitor&& visit) {
     size_t pos = 0;
     for (int32_t i = 0; i < count; ++i) {
         auto rec = detail::parse_record(records, pos);

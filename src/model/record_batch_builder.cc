@@ -13,12 +13,14 @@ namespace {
 
 void put_varint(std::vector<std::byte>& out, int32_t v) {
     std::array<std::byte, 5> tmp{};
-    out.insert(out.end(), tmp.begin(), tmp.begin() + static_cast<std::ptrdiff_t>(encode_varint(v, tmp.data())));
+    out.insert(out.end(), tmp.begin(),
+               tmp.begin() + static_cast<std::ptrdiff_t>(encode_varint(v, tmp.data())));
 }
 
 void put_varlong(std::vector<std::byte>& out, int64_t v) {
     std::array<std::byte, 10> tmp{};
-    out.insert(out.end(), tmp.begin(), tmp.begin() + static_cast<std::ptrdiff_t>(encode_varlong(v, tmp.data())));
+    out.insert(out.end(), tmp.begin(),
+               tmp.begin() + static_cast<std::ptrdiff_t>(encode_varlong(v, tmp.data())));
 }
 
 void put_bytes(std::vector<std::byte>& out, std::optional<std::string_view> s) {

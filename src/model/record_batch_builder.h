@@ -26,8 +26,7 @@ public:
       : _base_timestamp(base_timestamp) {}
 
     record_batch_builder& add(std::optional<std::string_view> key, std::optional<std::string_view> value,
-                              timestamp ts = no_timestamp,
-                              std::span<const record_header> headers = {});
+                              timestamp ts = no_timestamp, std::span<const record_header> headers = {});
 
     record_batch_builder& set_attributes(batch_attributes a) noexcept {
         _attributes = a;

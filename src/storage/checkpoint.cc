@@ -29,9 +29,11 @@ std::array<std::byte, log_checkpoint::encoded_size> log_checkpoint::encode() con
     return out;
 }
 
-result<log_checkpoint> log_checkpoint::decode(std::span<const std::byte> b, const std::filesystem::path& path) {
+result<log_checkpoint> log_checkpoint::decode(std::span<const std::byte> b,
+                                              const std::filesystem::path& path) {
     auto damaged = [&](std::string_view why) {
-        return unexpected(error{errc::corrupt, fmt::format("{}: {}; the log will be scanned instead", path.string(), why)});
+        return unexpected(
+          error{errc::corrupt, fmt::format("{}: {}; the log will be scanned instead", path.string(), why)});
     };
     if (b.size() != encoded_size) {
         return damaged(fmt::format("size {} is not {}", b.size(), encoded_size));

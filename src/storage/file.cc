@@ -41,7 +41,9 @@ file::~file() {
     }
 }
 
-file::file(file&& other) noexcept : _fd(other._fd), _path(std::move(other._path)) { other._fd = -1; }
+file::file(file&& other) noexcept : _fd(other._fd), _path(std::move(other._path)) {
+    other._fd = -1;
+}
 
 file& file::operator=(file&& other) noexcept {
     if (this != &other) {
@@ -83,8 +85,7 @@ result<uint64_t> file::size() const {
 result<size_t> file::read_some(uint64_t pos, std::span<std::byte> out) const {
     size_t done = 0;
     while (done < out.size()) {
-        const ssize_t n = ::pread(_fd, out.data() + done, out.size() - done,
-                                  static_cast<off_t>(pos + done));
+        const ssize_t n = ::pread(_fd, out.data() + done, out.size() - done, static_cast<off_t>(pos + done));
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -105,8 +106,9 @@ result<void> file::read_exact(uint64_t pos, std::span<std::byte> out) const {
         return unexpected(std::move(n.error()));
     }
     if (*n != out.size()) {
-        return unexpected(error{errc::corrupt, fmt::format("{}: expected {} bytes at byte {}, file ends after {}",
-                                                           _path.string(), out.size(), pos, *n)});
+        return unexpected(
+          error{errc::corrupt, fmt::format("{}: expected {} bytes at byte {}, file ends after {}",
+                                           _path.string(), out.size(), pos, *n)});
     }
     return {};
 }

@@ -24,12 +24,12 @@
 namespace ms::storage {
 
 struct flush_job {
-    std::vector<std::shared_ptr<const file>> data_files; // fdatasync'ed through their descriptor
-    std::vector<std::filesystem::path> index_files;      // fsync'ed by path; missing = removed, skipped
-    std::optional<std::filesystem::path> directory;      // fsync'ed after the files
+    std::vector<std::shared_ptr<const file>> data_files;  // fdatasync'ed through their descriptor
+    std::vector<std::filesystem::path> index_files;       // fsync'ed by path; missing = removed, skipped
+    std::optional<std::filesystem::path> directory;       // fsync'ed after the files
     std::optional<std::filesystem::path> checkpoint_path; // written atomically last
     std::vector<std::byte> checkpoint_bytes;
-    std::function<void(result<void>)> done;               // runs on the flusher thread
+    std::function<void(result<void>)> done; // runs on the flusher thread
 };
 
 class flusher {

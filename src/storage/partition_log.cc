@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/endian.h"
+#include "base/logging.h"
 
 namespace ms::storage {
 
@@ -19,6 +20,11 @@ namespace {
 
 // Recovery accepts any batch size a segment can hold: the topic's limit may have shrunk since.
 constexpr uint64_t recovery_max_batch_bytes = std::numeric_limits<int32_t>::max();
+
+spdlog::logger& logger() {
+    static const std::shared_ptr<spdlog::logger> storage = logging::get("storage");
+    return *storage;
+}
 
 error closed_error(const std::filesystem::path& dir) {
     return error{errc::closed, fmt::format("partition log {} is closed", dir.string())};
@@ -40,7 +46,7 @@ partition_log::~partition_log() {
 }
 
 result<std::unique_ptr<partition_log>> partition_log::open(std::filesystem::path dir, log_config config,
-                                                          log_services services) {
+                                                           log_services services) {
     if (auto valid = config.validate(); !valid) {
         return unexpected(std::move(valid.error()));
     }
@@ -50,7 +56,8 @@ result<std::unique_ptr<partition_log>> partition_log::open(std::filesystem::path
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) {
-        return unexpected(error{errc::io_error, fmt::format("create directory {}: {}", dir.string(), ec.message())});
+        return unexpected(
+          error{errc::io_error, fmt::format("create directory {}: {}", dir.string(), ec.message())});
     }
     std::unique_ptr<partition_log> log(new partition_log(std::move(dir), config, std::move(services)));
     if (auto r = log->recover(); !r) {
@@ -92,7 +99,7 @@ result<void> partition_log::recover() {
     if (checkpoint) {
         ck = *checkpoint;
     } else {
-        spdlog::warn("{}", checkpoint.error().message);
+        logger().warn("{}", checkpoint.error().message);
     }
 
     // Which segments to trust: all of them after a clean close whose last segment is unchanged,
@@ -103,16 +110,16 @@ result<void> partition_log::recover() {
         clean = std::filesystem::file_size(last, ec) == ck->active_size && !ec;
     }
     const model::offset trusted_below = clean ? model::offset::max()
-                                        : ck ? ck->recovery_point
-                                             : model::offset::min();
+                                        : ck  ? ck->recovery_point
+                                              : model::offset::min();
     _recovery.clean = clean;
 
     bool drop_rest = false;
     for (int64_t base_value : bases) {
         const model::offset base(base_value);
         if (drop_rest || (!_segments.empty() && base < _segments.back()->next_offset())) {
-            spdlog::warn("{}: removing segment {} after a damaged or overlapping one", _dir.string(),
-                         segment::file_stem(base));
+            logger().warn("{}: removing segment {} after a damaged or overlapping one", _dir.string(),
+                          segment::file_stem(base));
             if (auto seg = segment::open(_dir, base); seg) {
                 (void)(*seg)->remove_files();
             }
@@ -132,10 +139,10 @@ result<void> partition_log::recover() {
                 auto tail = seg->restore_tail();
                 trusted = tail.has_value();
                 if (!tail) {
-                    spdlog::warn("{}; scanning the segment instead", tail.error().message);
+                    logger().warn("{}; scanning the segment instead", tail.error().message);
                 }
             } else {
-                spdlog::warn("{}", loaded.error().message);
+                logger().warn("{}", loaded.error().message);
             }
         }
         if (!trusted) {
@@ -147,10 +154,10 @@ result<void> partition_log::recover() {
             _recovery.batches_scanned += report->batches;
             if (report->dropped_bytes > 0) {
                 _recovery.bytes_truncated += report->dropped_bytes;
-                spdlog::warn("{}: found {}; truncated {} bytes after {} valid batches ({} bytes); the lost "
-                             "data had not been reported durable",
-                             seg->log_path().string(), report->stop_reason, report->dropped_bytes,
-                             report->batches, report->valid_bytes);
+                logger().warn("{}: found {}; truncated {} bytes after {} valid batches ({} bytes); the lost "
+                              "data had not been reported durable",
+                              seg->log_path().string(), report->stop_reason, report->dropped_bytes,
+                              report->batches, report->valid_bytes);
                 drop_rest = true;
             }
         }
@@ -183,7 +190,8 @@ result<void> partition_log::recover() {
         _log_start = ck->log_start_offset;
     }
     _durable = log_end_offset();
-    _recovery_point = clean ? _segments.back()->base_offset() : (ck ? ck->recovery_point : model::offset::min());
+    _recovery_point =
+      clean ? _segments.back()->base_offset() : (ck ? ck->recovery_point : model::offset::min());
     if (clean) {
         return {};
     }
@@ -227,8 +235,9 @@ result<void> partition_log::check_writable() const {
 }
 
 segment* partition_log::find_segment(model::offset base) const noexcept {
-    auto it = std::lower_bound(_segments.begin(), _segments.end(), base,
-                               [](const std::unique_ptr<segment>& s, model::offset b) { return s->base_offset() < b; });
+    auto it = std::lower_bound(
+      _segments.begin(), _segments.end(), base,
+      [](const std::unique_ptr<segment>& s, model::offset b) { return s->base_offset() < b; });
     if (it == _segments.end() || (*it)->base_offset() != base) {
         return nullptr;
     }
@@ -236,8 +245,9 @@ segment* partition_log::find_segment(model::offset base) const noexcept {
 }
 
 size_t partition_log::segment_index_for(model::offset target) const noexcept {
-    auto it = std::upper_bound(_segments.begin(), _segments.end(), target,
-                               [](model::offset t, const std::unique_ptr<segment>& s) { return t < s->base_offset(); });
+    auto it = std::upper_bound(
+      _segments.begin(), _segments.end(), target,
+      [](model::offset t, const std::unique_ptr<segment>& s) { return t < s->base_offset(); });
     if (it == _segments.begin()) {
         return 0;
     }
@@ -261,8 +271,8 @@ result<append_result> partition_log::append(const iobuf& batch, std::optional<mo
     const bool too_big = active->size() + header.size_bytes() > _config.segment_bytes;
     const bool too_old = active->created_ms != 0 && now - active->created_ms >= _config.segment_ms;
     // Index entries hold offsets relative to the segment base in 32 bits.
-    const bool offsets_exhausted =
-      log_end_offset() + header.last_offset_delta - active->base_offset() > std::numeric_limits<int32_t>::max();
+    const bool offsets_exhausted = log_end_offset() + header.last_offset_delta - active->base_offset() >
+                                   std::numeric_limits<int32_t>::max();
     if (!active->empty() && (too_big || too_old || offsets_exhausted)) {
         if (auto rolled = roll_active(); !rolled) {
             return unexpected(std::move(rolled.error()));
@@ -286,15 +296,16 @@ result<append_result> partition_log::append(const iobuf& batch, std::optional<mo
     return append_result{header.base_offset, header.last_offset(), header.max_timestamp, header.size_bytes()};
 }
 
-result<read_result> partition_log::read(model::offset start, uint64_t max_bytes, model::offset upper_bound) const {
+result<read_result> partition_log::read(model::offset start, uint64_t max_bytes,
+                                        model::offset upper_bound) const {
     if (_closed) {
         return unexpected(closed_error(_dir));
     }
     const model::offset end = log_end_offset();
     if (start < _log_start || start > end) {
-        return unexpected(error{errc::offset_out_of_range,
-                                fmt::format("{}: offset {} is outside the log [{}, {}]", _dir.string(), start,
-                                            _log_start, end)});
+        return unexpected(
+          error{errc::offset_out_of_range, fmt::format("{}: offset {} is outside the log [{}, {}]",
+                                                       _dir.string(), start, _log_start, end)});
     }
     read_result out;
     out.first_offset = start;
@@ -323,7 +334,8 @@ result<read_result> partition_log::read(model::offset start, uint64_t max_bytes,
             if (!h) {
                 return unexpected(std::move(h.error()));
             }
-            if (h->last_offset() >= upper_bound || (!first_batch && out.bytes + h->size_bytes() > max_bytes)) {
+            if (h->last_offset() >= upper_bound ||
+                (!first_batch && out.bytes + h->size_bytes() > max_bytes)) {
                 stop = true;
                 break;
             }
@@ -372,7 +384,7 @@ flush_job partition_log::make_flush_job(flush_in_flight& flight, bool clean_clos
             if (auto w = seg->write_indexes(); w) {
                 seg->indexes_written = true;
             } else {
-                spdlog::warn("{}; will retry at the next sync", w.error().message);
+                logger().warn("{}; will retry at the next sync", w.error().message);
             }
         }
         if (seg->indexes_written && !seg->indexes_synced) {
@@ -388,14 +400,12 @@ flush_job partition_log::make_flush_job(flush_in_flight& flight, bool clean_clos
     // The recovery point after this job: the first segment not yet sealed, synced and indexed.
     model::offset point = _segments.back()->base_offset();
     for (auto& seg : _segments) {
-        const bool data_ok =
-          seg->synced_size == seg->size() ||
-          std::any_of(flight.data.begin(), flight.data.end(), [&](const auto& d) {
-              return d.first == seg->base_offset() && d.second == seg->size();
-          });
-        const bool index_ok = seg->indexes_synced ||
-                              std::find(flight.indexes.begin(), flight.indexes.end(), seg->base_offset()) !=
-                                flight.indexes.end();
+        const bool data_ok = seg->synced_size == seg->size() ||
+                             std::any_of(flight.data.begin(), flight.data.end(), [&](const auto& d) {
+                                 return d.first == seg->base_offset() && d.second == seg->size();
+                             });
+        const bool index_ok = seg->indexes_synced || std::find(flight.indexes.begin(), flight.indexes.end(),
+                                                               seg->base_offset()) != flight.indexes.end();
         if (!seg->sealed() || !data_ok || !index_ok) {
             point = seg->base_offset();
             break;
@@ -419,7 +429,8 @@ void partition_log::start_flush() {
     flush_job job = make_flush_job(flight, false);
     auto finished = std::make_shared<std::promise<result<void>>>();
     flight.finished = finished->get_future().share();
-    job.done = [finished, alive = _alive, owner = _services.owner, sequence = flight.sequence](result<void> r) {
+    job.done = [finished, alive = _alive, owner = _services.owner,
+                sequence = flight.sequence](result<void> r) {
         finished->set_value(r);
         owner->post([alive, sequence, r = std::move(r)] {
             if (alive->log != nullptr) {
@@ -458,11 +469,12 @@ void partition_log::on_flushed(uint64_t sequence, const result<void>& outcome) {
     const flush_in_flight flight = std::move(*_flight);
     _flight.reset();
     if (!outcome) {
-        _failure = error{errc::log_failed,
-                         fmt::format("{}; acknowledged writes since the last sync may be lost, so the log refuses "
-                                     "writes until the broker restarts and recovers it",
-                                     outcome.error().message)};
-        spdlog::error("{}", _failure->message);
+        _failure =
+          error{errc::log_failed,
+                fmt::format("{}; acknowledged writes since the last sync may be lost, so the log refuses "
+                            "writes until the broker restarts and recovers it",
+                            outcome.error().message)};
+        logger().error("{}", _failure->message);
         fail_waiters(*_failure);
         return;
     }
@@ -503,7 +515,7 @@ result<void> partition_log::roll_active() {
     if (auto w = old.write_indexes(); w) {
         old.indexes_written = true;
     } else {
-        spdlog::warn("{}; will retry at the next sync", w.error().message);
+        logger().warn("{}; will retry at the next sync", w.error().message);
     }
     _segments.push_back(std::move(*created));
     ++_directory_version;
@@ -571,8 +583,8 @@ result<retention_report> partition_log::apply_retention() {
         }
     }
     if (report.segments_removed > 0) {
-        spdlog::info("{}: retention removed {} segments ({} bytes); log start offset is now {}", _dir.string(),
-                     report.segments_removed, report.bytes_removed, _log_start);
+        logger().info("{}: retention removed {} segments ({} bytes); log start offset is now {}",
+                      _dir.string(), report.segments_removed, report.bytes_removed, _log_start);
     }
     return report;
 }
@@ -602,15 +614,17 @@ result<std::optional<model::offset>> partition_log::offset_for_timestamp(model::
             return unexpected(std::move(bytes.error()));
         }
         std::optional<model::offset> hit;
-        auto walked = model::for_each_record(std::span<const std::byte>(*bytes).subspan(model::batch_header_size),
-                                             h.record_count, [&](const model::record_view& r) {
-                                                 if (!hit && h.base_timestamp.value() + r.timestamp_delta >= ts.value()) {
-                                                     hit = h.base_offset + r.offset_delta;
-                                                 }
-                                             });
+        auto walked =
+          model::for_each_record(std::span<const std::byte>(*bytes).subspan(model::batch_header_size),
+                                 h.record_count, [&](const model::record_view& r) {
+                                     if (!hit && h.base_timestamp.value() + r.timestamp_delta >= ts.value()) {
+                                         hit = h.base_offset + r.offset_delta;
+                                     }
+                                 });
         if (!walked) {
-            return unexpected(error{errc::corrupt, fmt::format("{}: batch at byte {}: {}", seg->log_path().string(),
-                                                               where.position, model::describe(walked.error()))});
+            return unexpected(
+              error{errc::corrupt, fmt::format("{}: batch at byte {}: {}", seg->log_path().string(),
+                                               where.position, model::describe(walked.error()))});
         }
         if (hit && *hit >= _log_start) {
             return std::optional<model::offset>{*hit};
@@ -672,7 +686,8 @@ std::vector<segment_info> partition_log::segments() const {
     std::vector<segment_info> out;
     out.reserve(_segments.size());
     for (const auto& seg : _segments) {
-        out.push_back({seg->base_offset(), seg->next_offset(), seg->size(), seg->max_timestamp(), seg->sealed()});
+        out.push_back(
+          {seg->base_offset(), seg->next_offset(), seg->size(), seg->max_timestamp(), seg->sealed()});
     }
     return out;
 }
@@ -701,7 +716,8 @@ result<void> log_config::validate() const {
         return bad(fmt::format("retention.ms={} must be -1 (forever) or more", retention_ms));
     }
     if (max_batch_bytes < model::batch_header_size) {
-        return bad(fmt::format("max.message.bytes={} must be at least {}", max_batch_bytes, model::batch_header_size));
+        return bad(
+          fmt::format("max.message.bytes={} must be at least {}", max_batch_bytes, model::batch_header_size));
     }
     return {};
 }

@@ -44,8 +44,8 @@ namespace ms::storage {
 
 // What a partition_log needs from its surroundings.
 struct log_services {
-    executor* owner = nullptr;   // where flush completions run; REQUIRES: not null
-    flusher* flush = nullptr;    // REQUIRES: not null
+    executor* owner = nullptr;       // where flush completions run; REQUIRES: not null
+    flusher* flush = nullptr;        // REQUIRES: not null
     std::function<int64_t()> now_ms; // wall clock in ms since the epoch; the system clock if empty
 };
 
@@ -74,7 +74,7 @@ struct read_result {
 };
 
 struct recovery_report {
-    bool clean = false;          // the last close was clean: nothing was scanned
+    bool clean = false; // the last close was clean: nothing was scanned
     size_t segments_scanned = 0;
     size_t batches_scanned = 0;
     uint64_t bytes_truncated = 0;
@@ -100,7 +100,7 @@ class partition_log {
 public:
     // Opens the log in `dir` (created if missing), recovering as described above.
     static result<std::unique_ptr<partition_log>> open(std::filesystem::path dir, log_config config,
-                                                      log_services services);
+                                                       log_services services);
     ~partition_log();
     partition_log(const partition_log&) = delete;
     partition_log& operator=(const partition_log&) = delete;
@@ -157,12 +157,12 @@ private:
     // The group commit in flight: what it covers, so its completion can update the segments.
     struct flush_in_flight {
         uint64_t sequence = 0;
-        model::offset target;                                  // log end when it started
-        std::vector<std::pair<model::offset, uint64_t>> data;  // segment base, size synced
-        std::vector<model::offset> indexes;                    // segments whose index files it syncs
-        std::optional<model::offset> recovery_point;           // written to the checkpoint
-        std::optional<uint64_t> directory_version;             // directory state it fsyncs
-        std::shared_future<result<void>> finished;             // set on the flusher thread
+        model::offset target;                                 // log end when it started
+        std::vector<std::pair<model::offset, uint64_t>> data; // segment base, size synced
+        std::vector<model::offset> indexes;                   // segments whose index files it syncs
+        std::optional<model::offset> recovery_point;          // written to the checkpoint
+        std::optional<uint64_t> directory_version;            // directory state it fsyncs
+        std::shared_future<result<void>> finished;            // set on the flusher thread
     };
     // Shared with posted flush completions, which must not touch a destroyed log.
     struct liveness {
@@ -191,8 +191,8 @@ private:
     std::vector<std::unique_ptr<segment>> _segments; // ordered by base offset; never empty once open
     model::offset _log_start;
     model::offset _durable;
-    model::offset _recovery_point; // as last written to the checkpoint
-    uint64_t _directory_version = 0;        // bumped when files are created or removed
+    model::offset _recovery_point;   // as last written to the checkpoint
+    uint64_t _directory_version = 0; // bumped when files are created or removed
     uint64_t _directory_synced_version = 0;
     bool _closing = false;
     std::optional<flush_in_flight> _flight;

@@ -17,9 +17,8 @@ std::string segment::file_stem(model::offset base_offset) {
 }
 
 std::optional<model::offset> segment::parse_stem(std::string_view stem) {
-    if (stem.size() != base_digits || !std::all_of(stem.begin(), stem.end(), [](char c) {
-            return c >= '0' && c <= '9';
-        })) {
+    if (stem.size() != base_digits ||
+        !std::all_of(stem.begin(), stem.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         return std::nullopt;
     }
     int64_t value = 0;
@@ -34,8 +33,12 @@ segment::segment(std::filesystem::path dir, model::offset base, file log) noexce
   : _dir(std::move(dir)), _base(base), _next(base), _max_timestamp_offset(base),
     _log(std::make_shared<const file>(std::move(log))), _index(base) {}
 
-std::filesystem::path segment::index_path() const { return _dir / (file_stem(_base) + ".index"); }
-std::filesystem::path segment::time_index_path() const { return _dir / (file_stem(_base) + ".timeindex"); }
+std::filesystem::path segment::index_path() const {
+    return _dir / (file_stem(_base) + ".index");
+}
+std::filesystem::path segment::time_index_path() const {
+    return _dir / (file_stem(_base) + ".timeindex");
+}
 
 result<std::unique_ptr<segment>> segment::create(const std::filesystem::path& dir, model::offset base) {
     auto f = file::open(dir / (file_stem(base) + ".log"), open_mode::read_write_create);
@@ -129,8 +132,9 @@ result<void> segment::append(std::span<const std::byte> prefix, const iobuf& bat
 result<model::record_batch_header> segment::read_header(uint64_t position) const {
     std::array<std::byte, model::batch_header_size> raw{};
     if (position + raw.size() > _size) {
-        return unexpected(error{errc::corrupt, fmt::format("{}: batch header at byte {} runs past the end ({} bytes)",
-                                                           _log->path().string(), position, _size)});
+        return unexpected(
+          error{errc::corrupt, fmt::format("{}: batch header at byte {} runs past the end ({} bytes)",
+                                           _log->path().string(), position, _size)});
     }
     if (auto r = _log->read_exact(position, raw); !r) {
         return unexpected(std::move(r.error()));
@@ -233,9 +237,11 @@ result<scan_report> segment::recover(uint64_t max_batch_bytes, uint32_t index_in
         }
         const auto header = model::record_batch_header::decode(
           std::span<const std::byte>(buf).subspan(pos - buf_start).first<model::batch_header_size>());
-        const auto min_length = static_cast<int32_t>(model::batch_header_size - model::batch_length_prefix_size);
+        const auto min_length =
+          static_cast<int32_t>(model::batch_header_size - model::batch_length_prefix_size);
         if (header.batch_length < min_length || header.size_bytes() > max_batch_bytes) {
-            report.stop_reason = fmt::format("an invalid batch length {} at byte {}", header.batch_length, pos);
+            report.stop_reason =
+              fmt::format("an invalid batch length {} at byte {}", header.batch_length, pos);
             break;
         }
         if (pos + header.size_bytes() > *file_size) {
@@ -260,8 +266,8 @@ result<scan_report> segment::recover(uint64_t max_batch_bytes, uint32_t index_in
         // Produced data is dense: each batch starts where the previous one ended. The base offset
         // lies outside the CRC, so this is what catches damage to it.
         if (header.base_offset != _next) {
-            report.stop_reason = fmt::format("batch at byte {} has base offset {}, expected {}", pos,
-                                             header.base_offset, _next);
+            report.stop_reason =
+              fmt::format("batch at byte {} has base offset {}, expected {}", pos, header.base_offset, _next);
             break;
         }
         note_batch(pos, header, index_interval_bytes);
@@ -290,11 +296,10 @@ result<void> segment::restore_tail() {
         pos = last.position;
         next = _base + last.relative_offset;
     }
-    model::timestamp max_ts = _index.time_entries().empty() ? model::no_timestamp
-                                                            : _index.time_entries().back().timestamp;
-    model::offset max_ts_offset = _index.time_entries().empty()
-                                    ? _base
-                                    : _base + _index.time_entries().back().relative_offset;
+    model::timestamp max_ts =
+      _index.time_entries().empty() ? model::no_timestamp : _index.time_entries().back().timestamp;
+    model::offset max_ts_offset =
+      _index.time_entries().empty() ? _base : _base + _index.time_entries().back().relative_offset;
     uint64_t last_entry_pos = pos;
     while (pos < _size) {
         auto h = read_header(pos);
@@ -302,8 +307,9 @@ result<void> segment::restore_tail() {
             return unexpected(std::move(h.error()));
         }
         if (h->base_offset < next) {
-            return unexpected(error{errc::corrupt, fmt::format("{}: batch at byte {} has base offset {} below {}",
-                                                               _log->path().string(), pos, h->base_offset, next)});
+            return unexpected(
+              error{errc::corrupt, fmt::format("{}: batch at byte {} has base offset {} below {}",
+                                               _log->path().string(), pos, h->base_offset, next)});
         }
         next = h->last_offset().next();
         if (h->max_timestamp > max_ts) {
@@ -336,7 +342,8 @@ void segment::checkpoint_max_timestamp() {
 result<void> segment::write_indexes() const {
     const std::vector<std::byte> offsets = _index.encode_offset_index();
     const std::vector<std::byte> times = _index.encode_time_index();
-    for (const auto& [path, bytes] : {std::pair{index_path(), &offsets}, std::pair{time_index_path(), &times}}) {
+    for (const auto& [path, bytes] :
+         {std::pair{index_path(), &offsets}, std::pair{time_index_path(), &times}}) {
         auto f = file::open(path, open_mode::read_write_create);
         if (!f) {
             return unexpected(std::move(f.error()));

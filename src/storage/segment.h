@@ -34,7 +34,7 @@ struct scan_report {
     uint64_t valid_bytes = 0;   // bytes of whole, valid batches from the start
     uint64_t dropped_bytes = 0; // bytes after them, now truncated
     size_t batches = 0;
-    std::string stop_reason;    // why the scan stopped before the end ("" = reached the end)
+    std::string stop_reason; // why the scan stopped before the end ("" = reached the end)
 };
 
 class segment {

@@ -62,10 +62,9 @@ void segment_index::clear() {
 
 uint32_t segment_index::lookup_position(model::offset target) const noexcept {
     const int64_t relative = target - _base;
-    auto it = std::upper_bound(_offsets.begin(), _offsets.end(), relative,
-                               [](int64_t rel, const offset_index_entry& e) {
-                                   return rel < static_cast<int64_t>(e.relative_offset);
-                               });
+    auto it = std::upper_bound(
+      _offsets.begin(), _offsets.end(), relative,
+      [](int64_t rel, const offset_index_entry& e) { return rel < static_cast<int64_t>(e.relative_offset); });
     if (it == _offsets.begin()) {
         return 0;
     }

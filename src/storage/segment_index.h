@@ -73,8 +73,8 @@ public:
     // Loads both files; fails (corrupt) when a file is missing, has a partial entry, is not
     // monotonic, or points past `log_size`. The caller then rebuilds the index by a scan.
     static result<segment_index> load(const std::filesystem::path& offset_index_path,
-                                      const std::filesystem::path& time_index_path,
-                                      model::offset base_offset, uint64_t log_size);
+                                      const std::filesystem::path& time_index_path, model::offset base_offset,
+                                      uint64_t log_size);
 
 private:
     model::offset _base;

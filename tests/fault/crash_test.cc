@@ -2,7 +2,6 @@
 // random moments, over several cycles on the same directory. After each kill the log is reopened:
 // every offset the writer was told is durable must be there, intact, at its offset.
 
-#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +10,8 @@
 #include <random>
 #include <sstream>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "storage/tests/log_test_support.h"
 

@@ -1,8 +1,3 @@
-#include "base/iobuf.h"
-
-#include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +9,11 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "base/iobuf.h"
 
 namespace ms {
 namespace {
@@ -319,6 +319,18 @@ TEST(iobuf, reserve_when_tail_too_small_takes_new_fragment) {
     std::memcpy(room.data(), "0123456789", 10);
     buf.commit(10);
     EXPECT_EQ(buf.to_string(), pattern(frag_size - 4) + "0123456789");
+    EXPECT_EQ(buf.piece_count(), 2U);
+}
+
+TEST(iobuf, an_uncommitted_reservation_too_small_for_the_next_is_dropped) {
+    iobuf buf = iobuf::copy_of("ab");
+    (void)buf.reserve(frag_size + 1); // a new fragment, never committed
+    const size_t pieces_with_reservation = buf.piece_count();
+    std::span<std::byte> room = buf.reserve(frag_size * 3); // needs another new fragment
+    EXPECT_EQ(buf.piece_count(), pieces_with_reservation) << "the unused reservation stayed behind";
+    std::memcpy(room.data(), "cd", 2);
+    buf.commit(2);
+    EXPECT_EQ(buf.to_string(), "abcd");
     EXPECT_EQ(buf.piece_count(), 2U);
 }
 
@@ -638,8 +650,7 @@ TEST(iobuf, shares_released_on_another_thread) {
     std::thread worker([&shares, &text, &seen_errors] {
         for (size_t i = 0; i < shares.size(); ++i) {
             const size_t pos = (i * 997) % text.size();
-            if (shares[i].to_string() !=
-                text.substr(pos, std::min<size_t>(3000, text.size() - pos))) {
+            if (shares[i].to_string() != text.substr(pos, std::min<size_t>(3000, text.size() - pos))) {
                 seen_errors += "share " + std::to_string(i) + " differs; ";
             }
         }

@@ -1,8 +1,3 @@
-#include "model/record_batch.h"
-
-#include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
-
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -18,17 +13,23 @@
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
 #include "base/crc32c.h"
 #include "base/endian.h"
 #include "base/iobuf.h"
 #include "base/varint.h"
+#include "model/record_batch.h"
 #include "model/record_batch_builder.h"
 
 namespace ms::model {
 
 // For readable failures.
 void PrintTo(batch_errc e, std::ostream* os);
-void PrintTo(batch_errc e, std::ostream* os) { *os << describe(e); }
+void PrintTo(batch_errc e, std::ostream* os) {
+    *os << describe(e);
+}
 
 namespace {
 
@@ -45,7 +46,9 @@ constexpr size_t pos_base_timestamp = 27;
 constexpr size_t pos_max_timestamp = 35;
 constexpr size_t pos_record_count = 57;
 
-bytes to_vec(const iobuf& buf) { return buf.to_bytes(); }
+bytes to_vec(const iobuf& buf) {
+    return buf.to_bytes();
+}
 
 bytes from_u8(const std::vector<uint8_t>& in) {
     bytes out;
@@ -96,8 +99,7 @@ bool same_outcome(const batch_result& a, const batch_result& b) {
     if (!a) {
         return a.error() == b.error();
     }
-    return encoded(a->header) == encoded(b->header) &&
-           a->max_record_timestamp == b->max_record_timestamp;
+    return encoded(a->header) == encoded(b->header) && a->max_record_timestamp == b->max_record_timestamp;
 }
 
 // Validates through the span overload and checks that the iobuf overload agrees on several
@@ -118,8 +120,8 @@ batch_result validate_all_ways(std::span<const std::byte> b, const batch_limits&
         EXPECT_EQ(layout.size(), b.size());
         const batch_result got = validate_batch(layout, limits);
         EXPECT_TRUE(same_outcome(expected, got))
-          << "span: " << (expected ? "ok" : describe(expected.error())) << " iobuf("
-          << layout.piece_count() << " pieces): " << (got ? "ok" : describe(got.error()));
+          << "span: " << (expected ? "ok" : describe(expected.error())) << " iobuf(" << layout.piece_count()
+          << " pieces): " << (got ? "ok" : describe(got.error()));
     }
     return expected;
 }
@@ -176,8 +178,7 @@ private:
 };
 
 // A well-formed record body (without its length prefix).
-bytes record_body(int32_t offset_delta, int64_t ts_delta = 0,
-                  std::optional<std::string_view> key = "k",
+bytes record_body(int32_t offset_delta, int64_t ts_delta = 0, std::optional<std::string_view> key = "k",
                   std::optional<std::string_view> value = "v") {
     record_writer w;
     w.i8(0).varlong(ts_delta).varint(offset_delta).str(key).str(value).varint(0);
@@ -202,12 +203,10 @@ bytes concat(std::initializer_list<bytes> parts) {
 }
 
 // A batch around hand-written records: consistent header (count, lastOffsetDelta, length, CRC).
-bytes make_batch(const bytes& records, int32_t count, int64_t base_ts = 1000,
-                 int64_t max_ts = 1000) {
+bytes make_batch(const bytes& records, int32_t count, int64_t base_ts = 1000, int64_t max_ts = 1000) {
     record_batch_header h;
     h.base_offset = offset(0);
-    h.batch_length =
-      static_cast<int32_t>(batch_header_size - batch_length_prefix_size + records.size());
+    h.batch_length = static_cast<int32_t>(batch_header_size - batch_length_prefix_size + records.size());
     h.partition_leader_epoch = leader_epoch(0);
     h.magic = batch_magic_v2;
     h.last_offset_delta = count - 1;
@@ -223,8 +222,7 @@ bytes make_batch(const bytes& records, int32_t count, int64_t base_ts = 1000,
 
 // A typical valid batch from the builder: three records, one null key, one null value, headers.
 bytes sample_batch() {
-    const std::array<record_header, 2> headers{record_header{"h1", "v1"},
-                                               record_header{"h2", std::nullopt}};
+    const std::array<record_header, 2> headers{record_header{"h1", "v1"}, record_header{"h2", std::nullopt}};
     record_batch_builder b(timestamp(1'700'000'000'000));
     b.add("key-0", "value-0");
     b.add(std::nullopt, "value-1", timestamp(1'700'000'000'500), headers);
@@ -290,17 +288,16 @@ std::vector<header_kv> parse_headers(std::span<const std::byte> raw, int32_t cou
 std::vector<record_data> read_records(std::span<const std::byte> batch) {
     const record_batch_header h = record_batch_header::decode(batch.first<batch_header_size>());
     std::vector<record_data> out;
-    auto r = for_each_record(batch.subspan(batch_header_size), h.record_count,
-                             [&](const record_view& rec) {
-                                 record_data d;
-                                 d.key = to_opt_string(rec.key);
-                                 d.value = to_opt_string(rec.value);
-                                 d.headers = parse_headers(rec.headers, rec.header_count);
-                                 d.timestamp_delta = rec.timestamp_delta;
-                                 d.offset_delta = rec.offset_delta;
-                                 EXPECT_EQ(rec.attributes, 0);
-                                 out.push_back(std::move(d));
-                             });
+    auto r = for_each_record(batch.subspan(batch_header_size), h.record_count, [&](const record_view& rec) {
+        record_data d;
+        d.key = to_opt_string(rec.key);
+        d.value = to_opt_string(rec.value);
+        d.headers = parse_headers(rec.headers, rec.header_count);
+        d.timestamp_delta = rec.timestamp_delta;
+        d.offset_delta = rec.offset_delta;
+        EXPECT_EQ(rec.attributes, 0);
+        out.push_back(std::move(d));
+    });
     EXPECT_TRUE(r.has_value());
     return out;
 }
@@ -362,8 +359,7 @@ TEST(record_batch_header, decode_known_bytes) {
     auto peeked = peek_batch_header(longer);
     ASSERT_TRUE(peeked.has_value());
     EXPECT_EQ(encoded(*peeked), encoded(h));
-    auto short_peek =
-      peek_batch_header(std::span<const std::byte>(raw).first(batch_header_size - 1));
+    auto short_peek = peek_batch_header(std::span<const std::byte>(raw).first(batch_header_size - 1));
     ASSERT_FALSE(short_peek.has_value());
     EXPECT_EQ(short_peek.error(), batch_errc::truncated);
 }
@@ -419,8 +415,7 @@ TEST(record_batch, describe_every_error) {
     for (const batch_errc e :
          {batch_errc::truncated, batch_errc::invalid_length, batch_errc::unsupported_magic,
           batch_errc::too_large, batch_errc::crc_mismatch, batch_errc::unsupported_compression,
-          batch_errc::invalid_record_count, batch_errc::invalid_timestamp,
-          batch_errc::corrupt_records}) {
+          batch_errc::invalid_record_count, batch_errc::invalid_timestamp, batch_errc::corrupt_records}) {
         const std::string_view d = describe(e);
         EXPECT_FALSE(d.empty());
         EXPECT_EQ(std::count(seen.begin(), seen.end(), d), 0) << d;
@@ -495,9 +490,9 @@ TEST(record_batch_builder, empty_keys_values_and_many_headers) {
         names.push_back("header-" + std::to_string(i));
     }
     for (int i = 0; i < 20; ++i) {
-        headers.push_back({names[static_cast<size_t>(i)],
-                           i % 3 == 0 ? std::optional<std::string_view>()
-                                      : std::string_view(names[static_cast<size_t>(i)])});
+        headers.push_back(
+          {names[static_cast<size_t>(i)],
+           i % 3 == 0 ? std::optional<std::string_view>() : std::string_view(names[static_cast<size_t>(i)])});
     }
     const std::string big(300, 'x'); // lengths above 63 take two varint bytes
     record_batch_builder builder(timestamp(0));
@@ -612,8 +607,7 @@ TEST(validate_batch, invalid_length) {
     expect_error(b, batch_errc::invalid_length);
     // A length one short of the bytes: the last byte is left over.
     b = good;
-    store_be<int32_t>(&b[pos_batch_length],
-                      static_cast<int32_t>(good.size() - batch_length_prefix_size - 1));
+    store_be<int32_t>(&b[pos_batch_length], static_cast<int32_t>(good.size() - batch_length_prefix_size - 1));
     expect_error(b, batch_errc::invalid_length);
 
     // Trailing bytes after an otherwise valid batch.
@@ -626,8 +620,7 @@ TEST(validate_batch, invalid_length) {
 
 TEST(validate_batch, length_claims_more_than_given_is_truncated) {
     bytes b = sample_batch();
-    store_be<int32_t>(&b[pos_batch_length],
-                      static_cast<int32_t>(b.size() - batch_length_prefix_size + 1));
+    store_be<int32_t>(&b[pos_batch_length], static_cast<int32_t>(b.size() - batch_length_prefix_size + 1));
     expect_error(b, batch_errc::truncated);
     store_be<int32_t>(&b[pos_batch_length], std::numeric_limits<int32_t>::max());
     expect_error(b, batch_errc::truncated);
@@ -776,8 +769,7 @@ TEST(validate_batch, record_timestamp_below_zero_is_invalid) {
     builder.add("a", "b", timestamp(-5)); // delta -15 from the base
     expect_error(to_vec(builder.build()), batch_errc::invalid_timestamp);
     // Not walked, not seen.
-    EXPECT_TRUE(
-      validate_all_ways(to_vec(builder.build()), batch_limits{.check_records = false}).has_value());
+    EXPECT_TRUE(validate_all_ways(to_vec(builder.build()), batch_limits{.check_records = false}).has_value());
 }
 
 // A record timestamp delta that takes baseTimestamp + delta past INT64_MAX: the sum is not a
@@ -855,8 +847,7 @@ TEST(validate_batch, corrupt_records_wrong_offset_deltas) {
     expect_error(batch_with_deltas({0, -1, 2}), batch_errc::corrupt_records);
     // Recovery does not walk records, so it does not see this.
     EXPECT_TRUE(
-      validate_all_ways(batch_with_deltas({0, 2, 1}), batch_limits{.check_records = false})
-        .has_value());
+      validate_all_ways(batch_with_deltas({0, 2, 1}), batch_limits{.check_records = false}).has_value());
 }
 
 TEST(validate_batch, corrupt_records_count_does_not_match_section) {
@@ -870,16 +861,14 @@ TEST(validate_batch, corrupt_records_count_does_not_match_section) {
 TEST(validate_batch, corrupt_records_inner_fields) {
     auto one = [](const record_writer& w) { return make_batch(framed(w.get()), 1); };
     // Key longer than the record.
-    expect_error(
-      one(record_writer().i8(0).varlong(0).varint(0).varint(50).raw("k").str("v").varint(0)),
-      batch_errc::corrupt_records);
+    expect_error(one(record_writer().i8(0).varlong(0).varint(0).varint(50).raw("k").str("v").varint(0)),
+                 batch_errc::corrupt_records);
     // Key length -2.
     expect_error(one(record_writer().i8(0).varlong(0).varint(0).varint(-2).str("v").varint(0)),
                  batch_errc::corrupt_records);
     // Value longer than the record.
-    expect_error(
-      one(record_writer().i8(0).varlong(0).varint(0).str("k").varint(3).raw("v").varint(0)),
-      batch_errc::corrupt_records);
+    expect_error(one(record_writer().i8(0).varlong(0).varint(0).str("k").varint(3).raw("v").varint(0)),
+                 batch_errc::corrupt_records);
     // Header count negative.
     expect_error(one(record_writer().i8(0).varlong(0).varint(0).str("k").str("v").varint(-1)),
                  batch_errc::corrupt_records);
@@ -888,32 +877,19 @@ TEST(validate_batch, corrupt_records_inner_fields) {
       one(record_writer().i8(0).varlong(0).varint(0).str("k").str("v").varint(2).str("h").str("x")),
       batch_errc::corrupt_records);
     // Header key null: header keys are not nullable.
-    expect_error(one(record_writer()
-                       .i8(0)
-                       .varlong(0)
-                       .varint(0)
-                       .str("k")
-                       .str("v")
-                       .varint(1)
-                       .str(std::nullopt)
-                       .str("x")),
-                 batch_errc::corrupt_records);
-    // Bytes left inside the record after its last field.
     expect_error(
-      one(record_writer().i8(0).varlong(0).varint(0).str("k").str("v").varint(0).raw("!")),
+      one(record_writer().i8(0).varlong(0).varint(0).str("k").str("v").varint(1).str(std::nullopt).str("x")),
       batch_errc::corrupt_records);
+    // Bytes left inside the record after its last field.
+    expect_error(one(record_writer().i8(0).varlong(0).varint(0).str("k").str("v").varint(0).raw("!")),
+                 batch_errc::corrupt_records);
     // Record ends inside the timestamp delta / offset delta varints.
     expect_error(one(record_writer().i8(0).raw({0x80})), batch_errc::corrupt_records);
     expect_error(one(record_writer().i8(0).varlong(0).raw({0x80})), batch_errc::corrupt_records);
     // Overlong offset delta varint (5th byte above 0x0F).
-    expect_error(one(record_writer()
-                       .i8(0)
-                       .varlong(0)
-                       .raw({0x80, 0x80, 0x80, 0x80, 0x10})
-                       .str("k")
-                       .str("v")
-                       .varint(0)),
-                 batch_errc::corrupt_records);
+    expect_error(
+      one(record_writer().i8(0).varlong(0).raw({0x80, 0x80, 0x80, 0x80, 0x10}).str("k").str("v").varint(0)),
+      batch_errc::corrupt_records);
     // The baseline with the same writer is fine (header value null is allowed).
     EXPECT_TRUE(validate_all_ways(one(record_writer()
                                         .i8(0)
@@ -953,9 +929,8 @@ TEST(for_each_record, visits_each_record_and_checks_the_count) {
 // Null (about one time in two) or a generated value.
 template<typename T>
 rc::Gen<std::optional<T>> optional_of(rc::Gen<T> gen) {
-    return rc::gen::oneOf(rc::gen::just(std::optional<T>()), rc::gen::map(std::move(gen), [](T v) {
-                              return std::optional<T>(std::move(v));
-                          }));
+    return rc::gen::oneOf(rc::gen::just(std::optional<T>()),
+                          rc::gen::map(std::move(gen), [](T v) { return std::optional<T>(std::move(v)); }));
 }
 
 struct gen_record {
@@ -973,19 +948,16 @@ RC_GTEST_PROP(record_batch_builder, random_records_round_trip, ()) {
     for (size_t i = 0; i < count; ++i) {
         gen_record r;
         r.key = *optional_of(rc::gen::string<std::string>());
-        r.value =
-          *optional_of(rc::gen::oneOf(rc::gen::string<std::string>(),
-                                      rc::gen::map(rc::gen::inRange<size_t>(0, 3000),
-                                                   [](size_t n) { return std::string(n, 'v'); })));
+        r.value = *optional_of(rc::gen::oneOf(
+          rc::gen::string<std::string>(),
+          rc::gen::map(rc::gen::inRange<size_t>(0, 3000), [](size_t n) { return std::string(n, 'v'); })));
         r.headers = *rc::gen::resize(
           8, rc::gen::container<std::vector<std::pair<std::string, std::optional<std::string>>>>(
-               rc::gen::pair(rc::gen::string<std::string>(),
-                             optional_of(rc::gen::string<std::string>()))));
+               rc::gen::pair(rc::gen::string<std::string>(), optional_of(rc::gen::string<std::string>()))));
         r.ts = *optional_of(rc::gen::inRange<int64_t>(0, 4'000'000'000'000));
         input.push_back(std::move(r));
     }
-    const auto base_offset =
-      offset(*rc::gen::inRange<int64_t>(0, std::numeric_limits<int64_t>::max() / 2));
+    const auto base_offset = offset(*rc::gen::inRange<int64_t>(0, std::numeric_limits<int64_t>::max() / 2));
 
     record_batch_builder builder{timestamp(base)};
     int64_t max_ts = -1;
@@ -1058,8 +1030,7 @@ RC_GTEST_PROP(validate_batch, random_records_section_never_crashes, ()) {
       validate_batch(chunked(b, *rc::gen::inRange<size_t>(1, b.size() + 1)), batch_limits{});
     RC_ASSERT(same_outcome(r, ri));
     if (!r) {
-        RC_ASSERT(r.error() == batch_errc::corrupt_records ||
-                  r.error() == batch_errc::invalid_timestamp);
+        RC_ASSERT(r.error() == batch_errc::corrupt_records || r.error() == batch_errc::invalid_timestamp);
     }
 }
 

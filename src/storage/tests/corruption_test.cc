@@ -1,9 +1,9 @@
 // Damaged logs: a torn tail cut at every byte of the last batches, and random byte flips. Reopening
 // must keep exactly the batches before the damage, never crash, and never serve a damaged batch.
 
-#include <gtest/gtest.h>
-
 #include <random>
+
+#include <gtest/gtest.h>
 
 #include "storage/tests/log_test_support.h"
 
@@ -34,7 +34,8 @@ written_log write_log(const std::filesystem::path& dir) {
         const int32_t count = 1 + i % 4;
         w.batch_starts.push_back((*log)->size_bytes());
         w.batch_bases.push_back(w.end);
-        EXPECT_TRUE((*log)->append(make_batch(w.end, count, 1000 + i, 10 + static_cast<size_t>(i) * 3)).has_value());
+        EXPECT_TRUE(
+          (*log)->append(make_batch(w.end, count, 1000 + i, 10 + static_cast<size_t>(i) * 3)).has_value());
         w.end += count;
     }
     w.size = (*log)->size_bytes();

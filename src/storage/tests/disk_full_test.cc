@@ -3,10 +3,11 @@
 // leaves no partial batch; everything before it stays readable, and appends work again once space
 // is freed.
 
-#include <gtest/gtest.h>
 #include <sys/mount.h>
 
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "storage/tests/log_test_support.h"
 

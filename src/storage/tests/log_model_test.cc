@@ -2,13 +2,14 @@
 // clean reopen / crash reopen, run against the real log and an in-memory model of it. The model
 // knows every record's offset, key and timestamp; the log must agree after every step.
 
-#include <gtest/gtest.h>
 #include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
 
 #include <array>
 #include <map>
 #include <ostream>
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include "storage/tests/log_test_support.h"
 
@@ -20,7 +21,17 @@ using testing::make_batch;
 using testing::slurp;
 using testing::temp_dir;
 
-enum class op_kind : uint8_t { append, append_corrupt, read, sync, roll, retention, lookup_time, reopen_clean, reopen_crash };
+enum class op_kind : uint8_t {
+    append,
+    append_corrupt,
+    read,
+    sync,
+    roll,
+    retention,
+    lookup_time,
+    reopen_clean,
+    reopen_crash
+};
 
 struct op {
     op_kind kind = op_kind::append;
@@ -30,8 +41,8 @@ struct op {
 
 // Lets RapidCheck print a failing sequence readably.
 [[maybe_unused]] void showValue(const op& o, std::ostream& os) {
-    static constexpr std::array names{"append", "append_corrupt", "read", "sync", "roll", "retention",
-                                      "lookup_time", "reopen_clean", "reopen_crash"};
+    static constexpr std::array names{"append",    "append_corrupt", "read",         "sync",        "roll",
+                                      "retention", "lookup_time",    "reopen_clean", "reopen_crash"};
     os << names[static_cast<size_t>(o.kind)] << "(" << o.a << "," << o.b << ")";
 }
 
@@ -97,7 +108,9 @@ void check_state(const partition_log& log, const log_model& m) {
 
 rc::Gen<op> gen_op() {
     return rc::gen::apply(
-      [](op_kind k, int a, int b) { return op{k, a, b}; },
+      [](op_kind k, int a, int b) {
+          return op{k, a, b};
+      },
       rc::gen::weightedElement<op_kind>({{30, op_kind::append},
                                          {2, op_kind::append_corrupt},
                                          {20, op_kind::read},
@@ -155,9 +168,7 @@ RC_GTEST_PROP(log_model, random_operation_sequences_agree_with_the_model, ()) {
             RC_ASSERT(d->value() == m.end);
             break;
         }
-        case op_kind::roll:
-            RC_ASSERT(log->roll().has_value());
-            break;
+        case op_kind::roll: RC_ASSERT(log->roll().has_value()); break;
         case op_kind::retention: {
             log_config c = cfg;
             c.retention_bytes = static_cast<int64_t>(o.a) * 20;

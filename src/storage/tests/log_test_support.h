@@ -4,8 +4,6 @@
 // test thread, a flusher, and batches whose content is a pure function of their offsets so a
 // reader can check every byte it gets back.
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +12,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "base/executor.h"
 #include "model/record_batch_builder.h"
@@ -130,18 +130,17 @@ inline void expect_records_match_offsets(std::span<const std::byte> bytes) {
         auto h = model::peek_batch_header(bytes.subspan(pos));
         ASSERT_TRUE(h.has_value());
         auto batch = bytes.subspan(pos, h->size_bytes());
-        auto walked = model::for_each_record(batch.subspan(model::batch_header_size), h->record_count,
-                                             [&](const model::record_view& r) {
-                                                 const int64_t o = h->base_offset.value() + r.offset_delta;
-                                                 ASSERT_TRUE(r.key.has_value());
-                                                 ASSERT_TRUE(r.value.has_value());
-                                                 const std::string key(reinterpret_cast<const char*>(r.key->data()), r.key->size());
-                                                 const std::string value(reinterpret_cast<const char*>(r.value->data()),
-                                                                         r.value->size());
-                                                 EXPECT_EQ(key, "key-" + std::to_string(o));
-                                                 EXPECT_EQ(value.rfind("value-" + std::to_string(o) + "-", 0), 0U)
-                                                   << "offset " << o << " holds " << value.substr(0, 40);
-                                             });
+        auto walked = model::for_each_record(
+          batch.subspan(model::batch_header_size), h->record_count, [&](const model::record_view& r) {
+              const int64_t o = h->base_offset.value() + r.offset_delta;
+              ASSERT_TRUE(r.key.has_value());
+              ASSERT_TRUE(r.value.has_value());
+              const std::string key(reinterpret_cast<const char*>(r.key->data()), r.key->size());
+              const std::string value(reinterpret_cast<const char*>(r.value->data()), r.value->size());
+              EXPECT_EQ(key, "key-" + std::to_string(o));
+              EXPECT_EQ(value.rfind("value-" + std::to_string(o) + "-", 0), 0U)
+                << "offset " << o << " holds " << value.substr(0, 40);
+          });
         ASSERT_TRUE(walked.has_value());
         pos += h->size_bytes();
     }

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include <array>
+
+#include <gtest/gtest.h>
 
 #include "base/endian.h"
 #include "storage/tests/log_test_support.h"
@@ -15,7 +15,8 @@ using testing::slurp;
 using testing::split_batches;
 using testing::temp_dir;
 
-std::unique_ptr<partition_log> must_open(log_env& env, const std::filesystem::path& dir, log_config cfg = {}) {
+std::unique_ptr<partition_log> must_open(log_env& env, const std::filesystem::path& dir,
+                                         log_config cfg = {}) {
     auto log = env.open(dir, cfg);
     EXPECT_TRUE(log.has_value()) << (log ? "" : log.error().message);
     return log ? std::move(*log) : nullptr;
@@ -189,7 +190,8 @@ TEST(partition_log, rolls_segments_by_size_and_reads_across_them) {
         EXPECT_LE(segs[i].size, 4096U);
         EXPECT_EQ(segs[i].next_offset, segs[i + 1].base_offset);
         EXPECT_TRUE(segs[i].sealed);
-        EXPECT_TRUE(std::filesystem::exists(dir.path() / (segment::file_stem(segs[i].base_offset) + ".index")));
+        EXPECT_TRUE(
+          std::filesystem::exists(dir.path() / (segment::file_stem(segs[i].base_offset) + ".index")));
     }
     for (int64_t start = 0; start < 300; start += 7) {
         auto r = log->read(model::offset(start), 1 << 20);
@@ -328,9 +330,8 @@ TEST(partition_log, sync_reports_the_durable_offset_and_groups_commits) {
             seen[static_cast<size_t>(i)] = *r;
         });
     }
-    ASSERT_TRUE(env.exec.run_until([&] {
-        return std::all_of(seen.begin(), seen.end(), [](const auto& s) { return s.has_value(); });
-    }));
+    ASSERT_TRUE(env.exec.run_until(
+      [&] { return std::all_of(seen.begin(), seen.end(), [](const auto& s) { return s.has_value(); }); }));
     EXPECT_EQ(log->durable_offset(), model::offset(25));
     // Already durable: answered at once.
     bool immediate = false;
