@@ -36,19 +36,19 @@ uint32_t dispatched(uint32_t crc, const void* data, size_t size) noexcept {
     return ms::crc32c(crc, data, size);
 }
 
-void BM_crc32c(benchmark::State& state) {
+void BM_crc32c(benchmark::State& state) { // NOLINT(readability-identifier-naming): Google Benchmark naming
     run_crc<&dispatched>(state);
 }
 
-void BM_crc32c_table(benchmark::State& state) {
+void BM_crc32c_table(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     run_crc<&ms::crc32c_detail::extend_table>(state);
 }
 
-void BM_crc32c_portable(benchmark::State& state) {
+void BM_crc32c_portable(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     run_crc<&ms::crc32c_detail::extend_portable>(state);
 }
 
-void BM_memcpy(benchmark::State& state) {
+void BM_memcpy(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     const auto size = static_cast<size_t>(state.range(0));
     // Source and destination in one allocation, half a page apart modulo 4 KiB. Two separate
     // vectors land 16 bytes apart modulo 4 KiB, where glibc 2.36's `rep movsb` on AMD Zen runs at

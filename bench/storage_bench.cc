@@ -46,7 +46,7 @@ ms::iobuf make_batch_of_size(size_t size) {
     return b.build();
 }
 
-void BM_raw_write(benchmark::State& state) {
+void BM_raw_write(benchmark::State& state) { // NOLINT(readability-identifier-naming): Google Benchmark naming
     // Appends to a growing file, starting a new one every 256 MiB and deleting the one before, as
     // the log does with segment.bytes = 256 MiB and retention: fresh page-cache pages every time.
     const auto size = static_cast<size_t>(state.range(0));
@@ -74,7 +74,7 @@ void BM_raw_write(benchmark::State& state) {
     std::filesystem::remove_all(dir);
 }
 
-void BM_append(benchmark::State& state) {
+void BM_append(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     const auto size = static_cast<size_t>(state.range(0));
     const auto dir = bench_dir("append");
     ms::manual_executor exec;
@@ -108,7 +108,7 @@ void BM_append(benchmark::State& state) {
     std::filesystem::remove_all(dir);
 }
 
-void BM_raw_fdatasync(benchmark::State& state) {
+void BM_raw_fdatasync(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     const auto dir = bench_dir("fdatasync");
     const int fd = ::open((dir / "f").c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
     const std::vector<char> buf(1024, 'x');
@@ -136,7 +136,7 @@ void BM_raw_fdatasync(benchmark::State& state) {
 }
 
 // N logical appenders on one log, as N producer connections with acks=all would be.
-void BM_append_sync(benchmark::State& state) {
+void BM_append_sync(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     const auto writers = static_cast<int>(state.range(0));
     const auto dir = bench_dir("sync");
     ms::manual_executor exec;
@@ -159,7 +159,7 @@ void BM_append_sync(benchmark::State& state) {
                 failed = true;
                 break;
             }
-            (*log)->sync([&, t0](ms::storage::result<ms::model::offset> r) {
+            (*log)->sync([&, t0](const ms::storage::result<ms::model::offset>& r) {
                 failed |= !r.has_value();
                 lat.push_back(
                   std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());

@@ -19,7 +19,7 @@
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: %s DIR SEED [SECONDS]\n", argv[0]);
+        (void)std::fprintf(stderr, "usage: %s DIR SEED [SECONDS]\n", argv[0]);
         return 2;
     }
     const std::filesystem::path dir = argv[1];
@@ -29,11 +29,11 @@ int main(int argc, char** argv) {
     ms::manual_executor exec;
     ms::storage::flusher flush(1);
     ms::storage::log_config cfg;
-    cfg.segment_bytes = 64 * 1024; // many rolls, so kills land in every phase
+    cfg.segment_bytes = uint64_t{64} * 1024; // many rolls, so kills land in every phase
     cfg.index_interval_bytes = 1024;
     auto opened = ms::storage::partition_log::open(dir, cfg, {&exec, &flush, {}});
     if (!opened) {
-        std::fprintf(stderr, "open: %s\n", opened.error().message.c_str());
+        (void)std::fprintf(stderr, "open: %s\n", opened.error().message.c_str());
         return 1;
     }
     auto& log = *opened;
@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
         const auto count = static_cast<int32_t>(1 + rng() % 8);
         auto r = log->append(ms::storage::testing::make_batch(end, count, 1000, 16 + rng() % 300));
         if (!r) {
-            std::fprintf(stderr, "append: %s\n", r.error().message.c_str());
+            (void)std::fprintf(stderr, "append: %s\n", r.error().message.c_str());
             return 1;
         }
         if (rng() % 4 == 0) {
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
             log->sync([&outstanding](ms::storage::result<ms::model::offset> d) {
                 --outstanding;
                 if (!d) {
-                    std::fprintf(stderr, "sync: %s\n", d.error().message.c_str());
+                    (void)std::fprintf(stderr, "sync: %s\n", d.error().message.c_str());
                     std::_Exit(1);
                 }
                 // One write(2) per line: the parent sees whole lines even when we die mid-way.

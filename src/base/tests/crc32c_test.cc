@@ -122,8 +122,8 @@ TEST(crc32c, every_length_up_to_1024_matches_bitwise) {
 // The hardware path switches between three-lane blocks of 3 * 8192 and 3 * 256 bytes and a
 // single-stream tail; an error in the lane combination shows up just past those thresholds.
 TEST(crc32c, lane_block_boundaries_match_bitwise) {
-    constexpr size_t long_block = 3 * 8192;
-    constexpr size_t short_block = 3 * 256;
+    constexpr size_t long_block = size_t{3} * 8192;
+    constexpr size_t short_block = size_t{3} * 256;
     const std::vector<size_t> sizes = {
       short_block - 1,
       short_block,

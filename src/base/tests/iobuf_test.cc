@@ -203,7 +203,7 @@ TEST(iobuf, append_moved_buffer_moves_pieces_without_copying) {
 
     // Appending a buffer to itself is refused (not a duplication, not a crash).
     empty.append(std::move(empty));
-    EXPECT_EQ(empty.to_string(), "xyz");
+    EXPECT_EQ(empty.to_string(), "xyz"); // NOLINT(bugprone-use-after-move): checks the moved-from state
 }
 
 TEST(iobuf, append_moved_adjacent_shares_merge_back_into_one_piece) {
@@ -577,8 +577,8 @@ TEST(iobuf, equality_ignores_fragmentation) {
     first_differs.front() = static_cast<char>(first_differs.front() ^ 0x80);
     EXPECT_FALSE(fragmented(first_differs, 4) == threes);
     EXPECT_FALSE(fragmented(text.substr(0, 49), 3) == one);
-    EXPECT_FALSE(one == iobuf());
-    EXPECT_TRUE(iobuf() == iobuf());
+    EXPECT_FALSE(one == iobuf());    // NOLINT(readability-container-size-empty): the test checks operator==
+    EXPECT_TRUE(iobuf() == iobuf()); // NOLINT(readability-container-size-empty)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -668,7 +668,7 @@ TEST(iobuf, shares_released_on_another_thread) {
 }
 
 TEST(iobuf, last_reference_dropped_on_another_thread_goes_to_its_cache) {
-    iobuf buf = fragmented(pattern(3 * 100), 100); // three default-size fragments
+    iobuf buf = fragmented(pattern(size_t{3} * 100), 100); // three default-size fragments
     ASSERT_EQ(buf.piece_count(), 3U);
     const size_t cached_here = this_thread_fragment_pool_stats().cached;
     size_t worker_cached_before = 0;
@@ -691,8 +691,9 @@ TEST(iobuf, many_threads_release_shares_concurrently) {
         const iobuf original = fragmented(text, frag_size / 2);
         for (int t = 0; t < 4; ++t) {
             std::vector<iobuf> mine;
+            mine.reserve(200);
             for (int i = 0; i < 200; ++i) {
-                mine.push_back(original.share(static_cast<size_t>(i * 97 + t), 5000));
+                mine.push_back(original.share(static_cast<size_t>(i) * 97 + static_cast<size_t>(t), 5000));
             }
             workers.emplace_back([batch = std::move(mine)]() mutable {
                 for (iobuf& b : batch) {
@@ -746,7 +747,7 @@ RC_GTEST_PROP(iobuf_model, random_operations_match_a_string_model, ()) {
             break;
         }
         case 1: { // append a share of itself
-            if (model.size() > 64 * 1024) {
+            if (model.size() > size_t{64} * 1024) {
                 break;
             }
             buf.append_share(buf);

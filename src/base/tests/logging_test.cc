@@ -130,7 +130,7 @@ TEST_F(logging_test, timestamps_are_utc) {
         std::tm tm{};
         ::gmtime_r(&t, &tm);
         char buf[32];
-        std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M", &tm);
+        (void)std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M", &tm);
         return std::string(buf);
     };
     const std::string stamp = _out.str().substr(0, 16);

@@ -30,6 +30,7 @@ std::vector<std::byte> bytes(std::initializer_list<unsigned> values) {
 
 std::vector<std::byte> to_bytes(const std::vector<uint8_t>& values) {
     std::vector<std::byte> out;
+    out.reserve(values.size());
     for (const uint8_t v : values) {
         out.push_back(static_cast<std::byte>(v));
     }
@@ -200,15 +201,15 @@ void check_round_trip(T v, const std::vector<uint8_t>& trailing) {
     RC_ASSERT(decoded->size == size);
 }
 
-RC_GTEST_PROP(varint, varint_round_trips, (int32_t v, std::vector<uint8_t> trailing)) {
+RC_GTEST_PROP(varint, varint_round_trips, (int32_t v, const std::vector<uint8_t>& trailing)) {
     check_round_trip(v, trailing);
 }
 
-RC_GTEST_PROP(varint, varlong_round_trips, (int64_t v, std::vector<uint8_t> trailing)) {
+RC_GTEST_PROP(varint, varlong_round_trips, (int64_t v, const std::vector<uint8_t>& trailing)) {
     check_round_trip(v, trailing);
 }
 
-RC_GTEST_PROP(varint, unsigned_varint_round_trips, (uint32_t v, std::vector<uint8_t> trailing)) {
+RC_GTEST_PROP(varint, unsigned_varint_round_trips, (uint32_t v, const std::vector<uint8_t>& trailing)) {
     check_round_trip(v, trailing);
 }
 

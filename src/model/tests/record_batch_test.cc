@@ -26,7 +26,7 @@
 namespace ms::model {
 
 // For readable failures.
-void PrintTo(batch_errc e, std::ostream* os);
+void PrintTo(batch_errc e, std::ostream* os); // NOLINT(readability-identifier-naming): GoogleTest name
 void PrintTo(batch_errc e, std::ostream* os) {
     *os << describe(e);
 }
@@ -484,6 +484,7 @@ TEST(record_batch_builder, producer_and_attributes_are_written) {
 
 TEST(record_batch_builder, empty_keys_values_and_many_headers) {
     std::vector<record_header> headers;
+    headers.reserve(20);
     std::vector<std::string> names;
     names.reserve(20);
     for (int i = 0; i < 20; ++i) {

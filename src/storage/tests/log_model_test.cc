@@ -39,8 +39,8 @@ struct op {
     int b = 0; // op-specific: value size, max bytes, timestamp...
 };
 
-// Lets RapidCheck print a failing sequence readably.
-[[maybe_unused]] void showValue(const op& o, std::ostream& os) {
+// Lets RapidCheck print a failing sequence readably (RapidCheck looks for the name showValue).
+[[maybe_unused]] void showValue(const op& o, std::ostream& os) { // NOLINT(readability-identifier-naming)
     static constexpr std::array names{"append",    "append_corrupt", "read",         "sync",        "roll",
                                       "retention", "lookup_time",    "reopen_clean", "reopen_crash"};
     os << names[static_cast<size_t>(o.kind)] << "(" << o.a << "," << o.b << ")";

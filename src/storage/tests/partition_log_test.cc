@@ -106,7 +106,7 @@ TEST(partition_log, read_starts_at_the_batch_containing_the_offset) {
     log_env env;
     auto log = must_open(env, dir.path());
     for (int i = 0; i < 10; ++i) {
-        ASSERT_TRUE(log->append(make_batch(i * 4, 4)).has_value());
+        ASSERT_TRUE(log->append(make_batch(int64_t{i} * 4, 4)).has_value());
     }
     auto r = log->read(model::offset(13), 1 << 20);
     ASSERT_TRUE(r.has_value());
@@ -123,7 +123,7 @@ TEST(partition_log, read_honours_max_bytes_but_returns_at_least_one_batch) {
     log_env env;
     auto log = must_open(env, dir.path());
     for (int i = 0; i < 10; ++i) {
-        ASSERT_TRUE(log->append(make_batch(i * 4, 4)).has_value());
+        ASSERT_TRUE(log->append(make_batch(int64_t{i} * 4, 4)).has_value());
     }
     // Batches differ in size by a few bytes (offsets in their keys), so measure three of them.
     uint64_t first_three = 0;
@@ -148,7 +148,7 @@ TEST(partition_log, read_stops_before_the_upper_bound) {
     log_env env;
     auto log = must_open(env, dir.path());
     for (int i = 0; i < 5; ++i) {
-        ASSERT_TRUE(log->append(make_batch(i * 4, 4)).has_value());
+        ASSERT_TRUE(log->append(make_batch(int64_t{i} * 4, 4)).has_value());
     }
     auto r = log->read(model::offset(0), 1 << 20, model::offset(8));
     ASSERT_TRUE(r.has_value());
@@ -182,7 +182,7 @@ TEST(partition_log, rolls_segments_by_size_and_reads_across_them) {
     cfg.index_interval_bytes = 512;
     auto log = must_open(env, dir.path(), cfg);
     for (int i = 0; i < 100; ++i) {
-        ASSERT_TRUE(log->append(make_batch(i * 3, 3)).has_value());
+        ASSERT_TRUE(log->append(make_batch(int64_t{i} * 3, 3)).has_value());
     }
     auto segs = log->segments();
     ASSERT_GE(segs.size(), 5U);
@@ -227,7 +227,7 @@ TEST(partition_log, retention_by_size_deletes_oldest_closed_segments) {
     cfg.segment_bytes = 2048;
     auto log = must_open(env, dir.path(), cfg);
     for (int i = 0; i < 60; ++i) {
-        ASSERT_TRUE(log->append(make_batch(i * 2, 2)).has_value());
+        ASSERT_TRUE(log->append(make_batch(int64_t{i} * 2, 2)).has_value());
     }
     const uint64_t before = log->size_bytes();
     cfg.retention_bytes = 5000;
@@ -257,7 +257,7 @@ TEST(partition_log, retention_by_time_uses_the_newest_timestamp_of_each_segment)
     const int64_t now = env.clock->load();
     for (int i = 0; i < 40; ++i) { // old data, then fresh data
         const int64_t ts = i < 20 ? now - 60'000 : now - 1'000;
-        ASSERT_TRUE(log->append(make_batch(i * 2, 2, ts)).has_value());
+        ASSERT_TRUE(log->append(make_batch(int64_t{i} * 2, 2, ts)).has_value());
     }
     auto report = log->apply_retention();
     ASSERT_TRUE(report.has_value());
@@ -284,7 +284,7 @@ TEST(partition_log, offset_for_timestamp_finds_the_first_record_at_or_after) {
     auto log = must_open(env, dir.path(), cfg);
     // Batch i holds offsets 4i..4i+3 with timestamps 1000+10i .. 1000+10i+3.
     for (int i = 0; i < 50; ++i) {
-        ASSERT_TRUE(log->append(make_batch(i * 4, 4, 1000 + 10 * i)).has_value());
+        ASSERT_TRUE(log->append(make_batch(int64_t{i} * 4, 4, 1000 + 10 * i)).has_value());
     }
     for (int i = 0; i < 50; ++i) {
         for (int k = 0; k < 4; ++k) {
@@ -297,7 +297,7 @@ TEST(partition_log, offset_for_timestamp_finds_the_first_record_at_or_after) {
         auto gap = log->offset_for_timestamp(model::timestamp(1000 + 10 * i + 5));
         ASSERT_TRUE(gap.has_value());
         if (i + 1 < 50) {
-            EXPECT_EQ(**gap, model::offset((i + 1) * 4));
+            EXPECT_EQ(**gap, model::offset((int64_t{i} + 1) * 4));
         } else {
             EXPECT_FALSE(gap->has_value());
         }
@@ -348,7 +348,7 @@ TEST(partition_log, clean_close_reopens_without_scanning) {
         log_env env;
         auto log = must_open(env, dir.path(), cfg);
         for (int i = 0; i < 50; ++i) {
-            ASSERT_TRUE(log->append(make_batch(i * 2, 2, 5000 + i)).has_value());
+            ASSERT_TRUE(log->append(make_batch(int64_t{i} * 2, 2, 5000 + i)).has_value());
         }
         ASSERT_TRUE(log->close().has_value());
         auto after = log->append(make_batch(0, 1));
@@ -382,11 +382,11 @@ TEST(partition_log, reopen_after_crash_scans_and_keeps_everything_written) {
         log_env env;
         auto log = must_open(env, dir.path(), cfg);
         for (int i = 0; i < 50; ++i) {
-            ASSERT_TRUE(log->append(make_batch(i * 2, 2)).has_value());
+            ASSERT_TRUE(log->append(make_batch(int64_t{i} * 2, 2)).has_value());
         }
         ASSERT_TRUE(env.sync(*log).has_value());
         for (int i = 50; i < 60; ++i) { // written, not synced: a process crash keeps them
-            ASSERT_TRUE(log->append(make_batch(i * 2, 2)).has_value());
+            ASSERT_TRUE(log->append(make_batch(int64_t{i} * 2, 2)).has_value());
         }
         // No close(): the destructor leaves the directory as a killed process would.
     }
@@ -432,7 +432,7 @@ TEST(partition_log, damaged_index_files_are_rebuilt) {
         log_env env;
         auto log = must_open(env, dir.path(), cfg);
         for (int i = 0; i < 30; ++i) {
-            ASSERT_TRUE(log->append(make_batch(i * 2, 2)).has_value());
+            ASSERT_TRUE(log->append(make_batch(int64_t{i} * 2, 2)).has_value());
         }
         ASSERT_TRUE(log->close().has_value());
     }
