@@ -56,8 +56,17 @@ std::string_view describe(batch_errc e) noexcept {
     case batch_errc::invalid_record_count: return "record batch record count is not lastOffsetDelta + 1";
     case batch_errc::invalid_timestamp: return "record batch has a timestamp below -1";
     case batch_errc::corrupt_records: return "record batch records do not parse";
+    case batch_errc::decompression_failed:
+        return "record batch records do not decompress (corrupt or truncated)";
+    case batch_errc::decompressed_too_large:
+        return "record batch records decompress to more than the size limit";
     }
     return "unknown record batch error";
+}
+
+batch_errc to_batch_errc(compression_errc e) noexcept {
+    return e == compression_errc::too_large ? batch_errc::decompressed_too_large
+                                            : batch_errc::decompression_failed;
 }
 
 result<record_batch_header, batch_errc> peek_batch_header(std::span<const std::byte> bytes) noexcept {
@@ -206,8 +215,20 @@ check_body(const record_batch_header& h, std::span<const std::byte> records, con
         return unexpected(batch_errc::invalid_timestamp);
     }
     validated_batch out{h, h.max_timestamp};
-    if (!limits.check_records || h.attributes.codec() != compression::none) {
+    if (!limits.check_records) {
         return out;
+    }
+    std::vector<std::byte> decompressed;
+    if (h.attributes.codec() != compression::none) {
+        if (!limits.check_compressed_records) {
+            return out;
+        }
+        auto plain =
+          decompress_into(h.attributes.codec(), records, limits.max_decompressed_bytes, decompressed);
+        if (!plain) {
+            return unexpected(to_batch_errc(plain.error()));
+        }
+        records = decompressed;
     }
     int32_t expected_delta = 0;
     bool bad_delta = false;

@@ -34,6 +34,7 @@
 
 #include "base/iobuf.h"
 #include "base/result.h"
+#include "model/compression.h"
 #include "model/fundamental.h"
 
 namespace ms::model {
@@ -45,21 +46,31 @@ inline constexpr size_t batch_crc_position = 17;
 inline constexpr size_t batch_crc_covered_from = 21;
 inline constexpr size_t batch_leader_epoch_position = 12;
 inline constexpr int8_t batch_magic_v2 = 2;
+// The default bound on a decompressed records section: far above what a producer's batch.size
+// yields, far below what a decompression bomb would ask for.
+inline constexpr size_t default_max_decompressed_bytes = size_t{64} * 1024 * 1024;
 
-enum class compression : uint8_t { none = 0, gzip = 1, snappy = 2, lz4 = 3, zstd = 4 };
+// `compression` (the codec of attributes bits 0-2) is declared in model/compression.h.
 enum class timestamp_type : uint8_t { create_time = 0, log_append_time = 1 };
 
 struct batch_attributes {
+    static constexpr int16_t codec_mask = 0x7;
+    static constexpr int16_t timestamp_type_bit = 0x8;
+    static constexpr int16_t transactional_bit = 0x10;
+    static constexpr int16_t control_bit = 0x20;
+    static constexpr int16_t delete_horizon_bit = 0x40;
+
     int16_t bits = 0;
 
-    [[nodiscard]] int codec_bits() const noexcept { return bits & 0x7; }
-    [[nodiscard]] compression codec() const noexcept { return static_cast<compression>(bits & 0x7); }
+    [[nodiscard]] int codec_bits() const noexcept { return bits & codec_mask; }
+    [[nodiscard]] compression codec() const noexcept { return static_cast<compression>(bits & codec_mask); }
     [[nodiscard]] timestamp_type ts_type() const noexcept {
-        return (bits & 0x8) != 0 ? timestamp_type::log_append_time : timestamp_type::create_time;
+        return (bits & timestamp_type_bit) != 0 ? timestamp_type::log_append_time
+                                                : timestamp_type::create_time;
     }
-    [[nodiscard]] bool transactional() const noexcept { return (bits & 0x10) != 0; }
-    [[nodiscard]] bool control() const noexcept { return (bits & 0x20) != 0; }
-    [[nodiscard]] bool has_delete_horizon() const noexcept { return (bits & 0x40) != 0; }
+    [[nodiscard]] bool transactional() const noexcept { return (bits & transactional_bit) != 0; }
+    [[nodiscard]] bool control() const noexcept { return (bits & control_bit) != 0; }
+    [[nodiscard]] bool has_delete_horizon() const noexcept { return (bits & delete_horizon_bit) != 0; }
 };
 
 // The decoded fixed header of a batch. Decoding checks nothing; see validate_batch.
@@ -92,7 +103,8 @@ struct record_batch_header {
 // truncated/invalid_length/crc_mismatch/corrupt_records -> CORRUPT_MESSAGE (2),
 // too_large -> MESSAGE_TOO_LARGE (10), unsupported_magic/invalid_record_count -> INVALID_RECORD (87),
 // invalid_timestamp -> INVALID_TIMESTAMP (32), unsupported_compression ->
-// UNSUPPORTED_COMPRESSION_TYPE (76).
+// UNSUPPORTED_COMPRESSION_TYPE (76), decompression_failed -> CORRUPT_MESSAGE (2),
+// decompressed_too_large -> MESSAGE_TOO_LARGE (10) (a Java producer then splits the batch).
 enum class batch_errc : uint8_t {
     truncated,               // fewer bytes than a header, or than batchLength declares
     invalid_length,          // batchLength below the header size, or bytes left over after it
@@ -102,9 +114,15 @@ enum class batch_errc : uint8_t {
     unsupported_compression, // codec bits 5..7
     invalid_record_count,    // recordsCount < 1 or != lastOffsetDelta + 1
     invalid_timestamp,       // a timestamp below -1
-    corrupt_records,         // an uncompressed batch whose records do not parse exactly
+    corrupt_records,         // records that do not parse exactly (after decompression, if any)
+    decompression_failed,    // a compressed records section its codec cannot decode
+    decompressed_too_large,  // a compressed records section that decompresses to more than the limit
 };
 [[nodiscard]] std::string_view describe(batch_errc e) noexcept;
+// The batch error for a failed decompression of a records section: too_large ->
+// decompressed_too_large, anything else (corrupt, truncated, a library failure) ->
+// decompression_failed.
+[[nodiscard]] batch_errc to_batch_errc(compression_errc e) noexcept;
 
 struct batch_limits {
     // Whole batch size limit in bytes (topic max.message.bytes; Kafka's default is 1048588).
@@ -112,6 +130,12 @@ struct batch_limits {
     // Walk every record of an uncompressed batch. Appends from producers do; recovery, which only
     // needs to know that bytes are intact, skips it.
     bool check_records = true;
+    // Also decompress and walk the records of a compressed batch (only with check_records). Off by
+    // default: the broker stores compressed batches as produced and reads their records lazily
+    // (record_reader), so the append path does not pay for a decompression.
+    bool check_compressed_records = false;
+    // The most bytes a compressed records section may decompress to (see compression.h).
+    size_t max_decompressed_bytes = default_max_decompressed_bytes;
 };
 
 struct validated_batch {
@@ -121,7 +145,9 @@ struct validated_batch {
 };
 
 // Checks that `bytes` holds exactly one well-formed batch. Costs one CRC pass over the batch and,
-// when check_records is on and the batch is uncompressed, one pass over its records.
+// when check_records is on and the batch is uncompressed, one pass over its records. With
+// check_compressed_records, a compressed batch is decompressed (allocating up to
+// max_decompressed_bytes + 1) and its records walked with the same checks.
 // Copies only the 61 header bytes (and the records when they are split across fragments).
 [[nodiscard]] result<validated_batch, batch_errc> validate_batch(const iobuf& bytes,
                                                                  const batch_limits& limits);
@@ -132,7 +158,8 @@ struct validated_batch {
 [[nodiscard]] result<record_batch_header, batch_errc>
 peek_batch_header(std::span<const std::byte> bytes) noexcept;
 
-// One record of an uncompressed batch; spans point into the batch bytes.
+// One record; spans point into the records section it was parsed from (the batch bytes of an
+// uncompressed batch, a record_reader's scratch buffer for a compressed one).
 struct record_view {
     int8_t attributes = 0;
     int64_t timestamp_delta = 0;
@@ -143,7 +170,8 @@ struct record_view {
     std::span<const std::byte> headers; // the raw header section
 };
 
-// Parses the records section (bytes after the 61-byte header) of an uncompressed batch, calling
+// Parses a plain records section (the bytes after the 61-byte header of an uncompressed batch, or
+// the decompressed blob of a compressed one; record_reader handles both), calling
 // `visit(const record_view&)` for each. Fails with corrupt_records unless exactly `count` records
 // fill the section.
 template<typename Visitor>

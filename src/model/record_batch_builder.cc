@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
+#include <cstdlib>
+#include <utility>
 
 #include "base/crc32c.h"
+#include "base/logging.h"
 #include "base/varint.h"
 
 namespace ms::model {
@@ -61,11 +64,34 @@ record_batch_builder& record_batch_builder::add(std::optional<std::string_view> 
     return *this;
 }
 
-iobuf record_batch_builder::build(offset base_offset) const {
+record_batch_builder& record_batch_builder::add_end_txn_marker(control_record_type type,
+                                                               int32_t coordinator_epoch, timestamp ts) {
+    assert(_count == 0);
+    _attributes.bits = static_cast<int16_t>(_attributes.bits | batch_attributes::control_bit |
+                                            batch_attributes::transactional_bit);
+    const auto key = encode_control_key(type);
+    const auto value = encode_end_txn_marker_value(coordinator_epoch);
+    return add(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()),
+               std::string_view(reinterpret_cast<const char*>(value.data()), value.size()), ts);
+}
+
+result<iobuf, compression_errc> record_batch_builder::try_build(offset base_offset) const {
     assert(_count > 0);
+    // Codec bits 5..7 name no codec: written as given over plain records (see set_attributes).
+    std::vector<std::byte> compressed;
+    std::span<const std::byte> section = _records;
+    if (_attributes.codec() != compression::none &&
+        _attributes.codec_bits() <= static_cast<int>(compression::zstd)) {
+        auto c = compress(_attributes.codec(), _records, _compression_options);
+        if (!c) {
+            return unexpected(c.error());
+        }
+        compressed = std::move(*c);
+        section = compressed;
+    }
     record_batch_header h;
     h.base_offset = base_offset;
-    h.batch_length = static_cast<int32_t>(batch_header_size - batch_length_prefix_size + _records.size());
+    h.batch_length = static_cast<int32_t>(batch_header_size - batch_length_prefix_size + section.size());
     h.partition_leader_epoch = no_leader_epoch;
     h.magic = batch_magic_v2;
     h.attributes = _attributes;
@@ -79,13 +105,23 @@ iobuf record_batch_builder::build(offset base_offset) const {
     std::array<std::byte, batch_header_size> raw{};
     h.encode(raw);
     uint32_t crc = crc32c(0, std::span<const std::byte>(raw).subspan(batch_crc_covered_from));
-    crc = crc32c(crc, _records);
+    crc = crc32c(crc, section);
     h.crc = crc;
     h.encode(raw);
     iobuf out;
     out.append(raw);
-    out.append(_records);
+    out.append(section);
     return out;
+}
+
+iobuf record_batch_builder::build(offset base_offset) const {
+    auto built = try_build(base_offset);
+    if (!built) {
+        logging::get("model")->critical("record_batch_builder: cannot compress a batch with {}: {}; aborting",
+                                        codec_name(_attributes.codec()), describe(built.error()));
+        std::abort();
+    }
+    return std::move(*built);
 }
 
 } // namespace ms::model

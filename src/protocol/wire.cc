@@ -39,17 +39,6 @@ void wire_reader::expect_end() noexcept {
     }
 }
 
-template<typename T>
-T wire_reader::read_be() noexcept {
-    if (remaining() < sizeof(T)) {
-        fail(decode_errc::truncated);
-        return T{};
-    }
-    const T v = load_be<T>(_data.data() + _pos);
-    _pos += sizeof(T);
-    return v;
-}
-
 double wire_reader::read_float64() noexcept {
     return std::bit_cast<double>(read_be<uint64_t>());
 }
@@ -66,14 +55,18 @@ uuid wire_reader::read_uuid() noexcept {
 }
 
 uint32_t wire_reader::read_unsigned_varint() noexcept {
+    // A failure is reported at the varint's first byte, like every other read's.
+    const size_t start = _pos;
     uint32_t value = 0;
     for (int i = 0; i < 5; ++i) {
         if (remaining() == 0) {
+            _pos = start;
             fail(decode_errc::truncated);
             return 0;
         }
         const auto b = static_cast<uint8_t>(_data[_pos++]);
         if (i == 4 && (b & 0xf0U) != 0) { // bits beyond 32
+            _pos = start;
             fail(decode_errc::invalid_varint);
             return 0;
         }
@@ -82,6 +75,7 @@ uint32_t wire_reader::read_unsigned_varint() noexcept {
             return value;
         }
     }
+    _pos = start; // not reached: the fifth byte either ends the varint or fails above
     fail(decode_errc::invalid_varint);
     return 0;
 }
@@ -239,11 +233,6 @@ void wire_writer::flush() {
     }
     _window = {};
     _used = 0;
-}
-
-template<typename T>
-void wire_writer::write_be(T v) {
-    store_be<T>(reserve(sizeof(T)), v);
 }
 
 void wire_writer::write_float64(double v) {

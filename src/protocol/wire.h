@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/endian.h"
 #include "base/iobuf.h"
 #include "base/result.h"
 
@@ -167,5 +168,21 @@ private:
 // unknown ones by tag) then nothing else. `known` holds (tag, encoded value) pairs.
 void write_tagged_fields(wire_writer& w, std::vector<std::pair<uint32_t, iobuf>>& known,
                          const unknown_tagged_fields& unknown);
+
+template<typename T>
+T wire_reader::read_be() noexcept {
+    if (remaining() < sizeof(T)) {
+        fail(decode_errc::truncated);
+        return T{};
+    }
+    const T v = load_be<T>(_data.data() + _pos);
+    _pos += sizeof(T);
+    return v;
+}
+
+template<typename T>
+void wire_writer::write_be(T v) {
+    store_be<T>(reserve(sizeof(T)), v);
+}
 
 } // namespace ms::protocol

@@ -415,7 +415,8 @@ TEST(record_batch, describe_every_error) {
     for (const batch_errc e :
          {batch_errc::truncated, batch_errc::invalid_length, batch_errc::unsupported_magic,
           batch_errc::too_large, batch_errc::crc_mismatch, batch_errc::unsupported_compression,
-          batch_errc::invalid_record_count, batch_errc::invalid_timestamp, batch_errc::corrupt_records}) {
+          batch_errc::invalid_record_count, batch_errc::invalid_timestamp, batch_errc::corrupt_records,
+          batch_errc::decompression_failed, batch_errc::decompressed_too_large}) {
         const std::string_view d = describe(e);
         EXPECT_FALSE(d.empty());
         EXPECT_EQ(std::count(seen.begin(), seen.end(), d), 0) << d;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/iobuf.h"
+#include "model/record_batch_builder.h"
 #include "protocol/wire.h"
 
 namespace ms::protocol {
@@ -51,10 +52,17 @@ public:
         }
         return b;
     }
-    // Opaque bytes standing in for record batches: the codec never looks inside.
+    // A small valid record batch: the codec never looks inside, but third-party decoders
+    // (Wireshark's dissector) do.
     iobuf random_records() {
-        const std::vector<std::byte> b = random_bytes();
-        return iobuf::copy_of(b);
+        model::record_batch_builder b{model::timestamp(1'700'000'000'000 + static_cast<int64_t>(below(1000)))};
+        const size_t n = 1 + below(3);
+        for (size_t i = 0; i < n; ++i) {
+            const std::string key = random_string();
+            const std::string value = random_string();
+            b.add(chance(4) ? std::nullopt : std::optional<std::string_view>(key), value);
+        }
+        return b.build();
     }
 };
 
