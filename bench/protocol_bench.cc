@@ -4,11 +4,11 @@
 //   BM_metadata_response_encode           1,000 topics x 10 partitions; counts allocations
 // Records are shared, never copied, so frame throughput should far exceed memcpy of the frame.
 
-#include <benchmark/benchmark.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <new>
+
+#include <benchmark/benchmark.h>
 
 #include "protocol/frame.h"
 
@@ -18,7 +18,9 @@ std::atomic<size_t> allocations{0};
 
 } // namespace
 
-// Counts every heap allocation in this binary, for the allocations-per-encode figures.
+// Counts every heap allocation in this binary, for the allocations-per-encode figures. GCC cannot
+// see that the replaced operator new below is malloc-based, hence the pragma.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(size_t n) {
     allocations.fetch_add(1, std::memory_order_relaxed);
     if (void* p = std::malloc(n == 0 ? 1 : n)) {
@@ -26,8 +28,12 @@ void* operator new(size_t n) {
     }
     throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+    std::free(p);
+}
 
 namespace {
 
@@ -56,7 +62,7 @@ iobuf produce_frame(api_version v) {
     h.correlation_id = 1;
     h.client_id = "bench";
     iobuf frame;
-    encode_request(h, p, frame);
+    encode_request(h, std::move(p), frame);
     frame.trim_front(4);
     return frame.copy(); // one contiguous buffer, as a connection reads it
 }
@@ -154,9 +160,9 @@ void BM_metadata_response_encode(benchmark::State& state) {
 
 } // namespace
 
-BENCHMARK(BM_produce_request_decode)->Arg(7)->Arg(9);   // NOLINT: Google Benchmark registration
-BENCHMARK(BM_produce_request_encode)->Arg(7)->Arg(9);   // NOLINT
-BENCHMARK(BM_fetch_response_encode)->Arg(11)->Arg(12);  // NOLINT
-BENCHMARK(BM_fetch_response_decode)->Arg(11)->Arg(12);  // NOLINT
-BENCHMARK(BM_metadata_response_encode)->Arg(8);          // NOLINT
+BENCHMARK(BM_produce_request_decode)->Arg(7)->Arg(9);  // NOLINT: Google Benchmark registration
+BENCHMARK(BM_produce_request_encode)->Arg(7)->Arg(9);  // NOLINT
+BENCHMARK(BM_fetch_response_encode)->Arg(11)->Arg(12); // NOLINT
+BENCHMARK(BM_fetch_response_decode)->Arg(11)->Arg(12); // NOLINT
+BENCHMARK(BM_metadata_response_encode)->Arg(8);        // NOLINT
 BENCHMARK_MAIN();

@@ -215,16 +215,10 @@ void wire_reader::merge(const wire_reader& sub) noexcept {
 // ---------------------------------------------------------------------------------------------
 // wire_writer
 
-std::byte* wire_writer::reserve(size_t n) {
-    if (_window.size() - _used < n) {
-        flush();
-        _window = _out.reserve(std::max<size_t>(n, 512));
-        _used = 0;
-    }
-    std::byte* p = _window.data() + _used;
-    _used += n;
-    _written += n;
-    return p;
+void wire_writer::grow(size_t n) {
+    flush();
+    _window = _out.reserve(std::max<size_t>(n, 512));
+    _used = 0;
 }
 
 void wire_writer::flush() {

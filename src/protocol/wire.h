@@ -156,7 +156,17 @@ public:
 private:
     template<typename T>
     void write_be(T v);
-    std::byte* reserve(size_t n);
+    // The fast path is inline: most fields are a few bytes written into the current window.
+    std::byte* reserve(size_t n) {
+        if (_window.size() - _used < n) {
+            grow(n);
+        }
+        std::byte* p = _window.data() + _used;
+        _used += n;
+        _written += n;
+        return p;
+    }
+    void grow(size_t n);
 
     iobuf& _out;
     std::span<std::byte> _window; // reserved, not yet committed space in _out

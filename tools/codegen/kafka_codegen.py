@@ -273,7 +273,9 @@ class Gen:
             else:
                 lines.append(f"{ind}    {{")
                 lines.append(f"{ind}        {v}.clear();")
-            lines.append(f"{ind}        {target}.reserve(static_cast<size_t>(std::max(gen_n, 0)));")
+            # Reserve only a bounded number up front: the count is checked against the bytes left on the
+            # wire, but an element takes more room in memory than its smallest encoding.
+            lines.append(f"{ind}        {target}.reserve(std::min<size_t>(static_cast<size_t>(std::max(gen_n, 0)), 64));")
             lines.append(f"{ind}        for (int32_t gen_i = 0; gen_i < gen_n && {r}.ok(); ++gen_i) {{")
             if f.element_is_struct:
                 lines.append(f"{ind}            {target}.emplace_back().decode({r}, version);")
