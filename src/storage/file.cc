@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "storage/fault_injection.h"
+
 namespace ms::storage {
 
 std::string_view describe(errc e) noexcept {
@@ -34,6 +36,29 @@ error system_error(int errno_value, std::string_view what) {
     return error{full ? errc::no_space : errc::io_error,
                  fmt::format("{}: {}{}", what, std::strerror(errno_value), hint)};
 }
+
+namespace {
+
+// An injected torn write: puts the first `bytes` bytes of `iov` at `pos` for real, as a device that
+// fails part way through a request leaves them. errno is kept for the caller's error.
+void write_torn_prefix(int fd, std::span<const iovec> iov, uint64_t pos, uint64_t bytes) {
+    const int saved_errno = errno;
+    std::vector<iovec> part;
+    for (const iovec& v : iov) {
+        if (bytes == 0) {
+            break;
+        }
+        const size_t n = std::min<uint64_t>(v.iov_len, bytes);
+        part.push_back(iovec{v.iov_base, n});
+        bytes -= n;
+    }
+    if (!part.empty()) {
+        (void)::pwritev(fd, part.data(), static_cast<int>(part.size()), static_cast<off_t>(pos));
+    }
+    errno = saved_errno;
+}
+
+} // namespace
 
 file::~file() {
     if (_fd >= 0) {
@@ -66,7 +91,7 @@ result<file> file::open(const std::filesystem::path& path, open_mode mode) {
     }
     int fd = -1;
     do {
-        fd = ::open(path.c_str(), flags, 0644);
+        fd = fault_injection::injected(fault_op::open, path) ? -1 : ::open(path.c_str(), flags, 0644);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) {
         return unexpected(system_error(errno, fmt::format("open {}", path.string())));
@@ -76,7 +101,7 @@ result<file> file::open(const std::filesystem::path& path, open_mode mode) {
 
 result<uint64_t> file::size() const {
     struct stat st {};
-    if (::fstat(_fd, &st) != 0) {
+    if (fault_injection::injected(fault_op::stat, _path) || ::fstat(_fd, &st) != 0) {
         return unexpected(system_error(errno, fmt::format("fstat {}", _path.string())));
     }
     return static_cast<uint64_t>(st.st_size);
@@ -85,7 +110,9 @@ result<uint64_t> file::size() const {
 result<size_t> file::read_some(uint64_t pos, std::span<std::byte> out) const {
     size_t done = 0;
     while (done < out.size()) {
-        const ssize_t n = ::pread(_fd, out.data() + done, out.size() - done, static_cast<off_t>(pos + done));
+        const ssize_t n = fault_injection::injected(fault_op::read, _path)
+                            ? -1
+                            : ::pread(_fd, out.data() + done, out.size() - done, static_cast<off_t>(pos + done));
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -123,7 +150,13 @@ result<void> file::write_all(uint64_t pos, std::span<const iovec> iov_in) const 
             continue;
         }
         const int count = static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
-        const ssize_t n = ::pwritev(_fd, &iov[first], count, static_cast<off_t>(pos));
+        uint64_t torn = 0;
+        ssize_t n = -1;
+        if (fault_injection::injected_write(_path, torn)) {
+            write_torn_prefix(_fd, std::span<const iovec>(&iov[first], static_cast<size_t>(count)), pos, torn);
+        } else {
+            n = ::pwritev(_fd, &iov[first], count, static_cast<off_t>(pos));
+        }
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -154,7 +187,7 @@ result<void> file::write_all(uint64_t pos, std::span<const std::byte> bytes) con
 result<void> file::truncate(uint64_t size) const {
     int rc = 0;
     do {
-        rc = ::ftruncate(_fd, static_cast<off_t>(size));
+        rc = fault_injection::injected(fault_op::truncate, _path) ? -1 : ::ftruncate(_fd, static_cast<off_t>(size));
     } while (rc != 0 && errno == EINTR);
     if (rc != 0) {
         return unexpected(system_error(errno, fmt::format("truncate {} to {} bytes", _path.string(), size)));
@@ -163,7 +196,7 @@ result<void> file::truncate(uint64_t size) const {
 }
 
 result<void> file::datasync() const {
-    if (::fdatasync(_fd) != 0) {
+    if (fault_injection::injected(fault_op::datasync, _path) || ::fdatasync(_fd) != 0) {
         return unexpected(system_error(errno, fmt::format("fdatasync {}", _path.string())));
     }
     return {};
@@ -186,7 +219,7 @@ result<void> sync_directory(const std::filesystem::path& dir) {
     if (!d) {
         return unexpected(std::move(d.error()));
     }
-    if (::fsync(d->fd()) != 0) {
+    if (fault_injection::injected(fault_op::datasync, dir) || ::fsync(d->fd()) != 0) {
         return unexpected(system_error(errno, fmt::format("fsync directory {}", dir.string())));
     }
     return {};
@@ -213,7 +246,7 @@ result<void> write_file_atomic(const std::filesystem::path& path, std::span<cons
             return r;
         }
     }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (fault_injection::injected(fault_op::rename, tmp) || ::rename(tmp.c_str(), path.c_str()) != 0) {
         return unexpected(system_error(errno, fmt::format("rename {} to {}", tmp.string(), path.string())));
     }
     return sync_directory(path.parent_path());
@@ -233,6 +266,42 @@ result<std::string> read_small_file(const std::filesystem::path& path) {
         return unexpected(std::move(r.error()));
     }
     return out;
+}
+
+result<std::vector<std::filesystem::path>> list_directory(const std::filesystem::path& dir) {
+    auto failed = [&](int errno_value) {
+        return unexpected(system_error(errno_value, fmt::format("list directory {}", dir.string())));
+    };
+    if (fault_injection::injected(fault_op::open, dir)) {
+        return failed(errno);
+    }
+    std::vector<std::filesystem::path> out;
+    std::error_code ec;
+    // increment(ec), not ++: the range-for form throws on a read error.
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        out.push_back(it->path());
+    }
+    if (ec) {
+        return failed(ec.value());
+    }
+    return out;
+}
+
+result<void> remove_file(const std::filesystem::path& path) {
+    if ((fault_injection::injected(fault_op::unlink, path) || ::unlink(path.c_str()) != 0) && errno != ENOENT) {
+        return unexpected(system_error(errno, fmt::format("remove {}", path.string())));
+    }
+    return {};
+}
+
+result<file_stat> stat_file(const std::filesystem::path& path) {
+    struct stat st {};
+    if (fault_injection::injected(fault_op::stat, path) || ::stat(path.c_str(), &st) != 0) {
+        return unexpected(system_error(errno, fmt::format("stat {}", path.string())));
+    }
+    constexpr int64_t ns_per_ms = 1'000'000;
+    return file_stat{static_cast<uint64_t>(st.st_size),
+                     int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / ns_per_ms};
 }
 
 } // namespace ms::storage

@@ -3,6 +3,9 @@
 // file: an owned POSIX file descriptor with the few operations the log needs, each retried on
 // EINTR and on short transfers, each returning storage::result. Positional I/O only (pread,
 // pwritev), so a file may be read and fdatasync'ed from other threads while its owner writes.
+//
+// Every system call here first passes the fault-injection check (fault_injection.h), so tests can
+// make any of them fail; it costs one relaxed atomic load when no fault is armed.
 
 #include <sys/uio.h>
 
@@ -10,6 +13,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "storage/errors.h"
 
@@ -58,5 +62,15 @@ result<void> write_file_atomic(const std::filesystem::path& path, std::span<cons
 result<void> sync_directory(const std::filesystem::path& dir);
 // Reads a whole small file.
 result<std::string> read_small_file(const std::filesystem::path& path);
+// The paths of a directory's entries, in no particular order.
+result<std::vector<std::filesystem::path>> list_directory(const std::filesystem::path& dir);
+// Removes a file; one that does not exist is not an error.
+result<void> remove_file(const std::filesystem::path& path);
+
+struct file_stat {
+    uint64_t size = 0;
+    int64_t modified_ms = 0; // last modification, ms since the epoch
+};
+result<file_stat> stat_file(const std::filesystem::path& path);
 
 } // namespace ms::storage

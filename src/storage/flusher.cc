@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "storage/fault_injection.h"
+
 namespace ms::storage {
 
 flusher::flusher(size_t threads) {
@@ -45,14 +47,15 @@ result<void> flusher::run(const flush_job& job) {
         }
     }
     for (const auto& path : job.index_files) {
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        const int fd =
+          fault_injection::injected(fault_op::open, path) ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             if (errno == ENOENT) {
                 continue; // removed by retention since the job was made
             }
             return unexpected(system_error(errno, fmt::format("open {}", path.string())));
         }
-        const int rc = ::fsync(fd);
+        const int rc = fault_injection::injected(fault_op::datasync, path) ? -1 : ::fsync(fd);
         const int fsync_errno = errno;
         ::close(fd);
         if (rc != 0) {

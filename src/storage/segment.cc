@@ -1,10 +1,7 @@
 #include "storage/segment.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
 #include <vector>
 
@@ -118,8 +115,18 @@ result<void> segment::append(std::span<const std::byte> prefix, const iobuf& bat
     }
     if (auto written = _log->write_all(_size, iov.first(count)); !written) {
         // Cut off whatever part of the batch reached the file: a reader or a restart must never
-        // see a partial batch. If even that fails, recovery's CRC scan removes it at restart.
-        (void)_log->truncate(_size);
+        // see a partial batch.
+        if (auto cut = _log->truncate(_size); !cut) {
+            // The file may now end in a partial batch. Appending on would bury it in the middle
+            // of the segment, where a restart that trusts the segment (below the recovery point,
+            // or after a clean close) would misread it, or a scan would stop at it and drop every
+            // later segment. So the log must stop here; recovery's scan removes the tail.
+            return unexpected(error{
+              errc::log_failed,
+              fmt::format("{}; cutting the partial batch off failed too ({}), so the log refuses writes until "
+                          "it is reopened, which scans and truncates the segment",
+                          written.error().message, cut.error().message)});
+        }
         return written;
     }
     note_batch(_size, header, index_interval_bytes);
@@ -359,9 +366,12 @@ result<void> segment::write_indexes() const {
 }
 
 result<void> segment::remove_files() const {
-    for (const std::filesystem::path& p : {log_path(), index_path(), time_index_path()}) {
-        if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
-            return unexpected(system_error(errno, fmt::format("remove {}", p.string())));
+    // The log file last: the segment exists as long as it does, so a failure part way leaves a
+    // whole segment (whose missing indexes a restart rebuilds), never indexes without their data
+    // or a log whose data vanished while the partition_log still counts it.
+    for (const std::filesystem::path& p : {index_path(), time_index_path(), log_path()}) {
+        if (auto r = remove_file(p); !r) {
+            return r;
         }
     }
     return {};

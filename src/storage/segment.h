@@ -68,7 +68,9 @@ public:
 
     // Appends one validated batch: `prefix` replaces its first prefix.size() bytes (base offset,
     // length, leader epoch), the rest is written from the iobuf's own fragments. On failure the
-    // file is cut back to its previous size, so no partial batch remains.
+    // file is cut back to its previous size, so no partial batch remains; if that cut fails too
+    // the error is errc::log_failed and the segment must not be appended to again (its file may
+    // end in a partial batch that only a recovery scan removes).
     result<void> append(std::span<const std::byte> prefix, const iobuf& batch,
                         const model::record_batch_header& header, uint32_t index_interval_bytes);
 
@@ -96,7 +98,8 @@ public:
     [[nodiscard]] bool sealed() const noexcept { return _sealed; }
     // Writes both index files (not synced: the flusher syncs them).
     result<void> write_indexes() const;
-    // Removes the log and index files. Open descriptors stay valid for readers.
+    // Removes the index files, then the log file. Open descriptors stay valid for readers. On
+    // failure the log file is still there: the segment is whole, maybe without its index files.
     result<void> remove_files() const;
 
     // Flush bookkeeping, maintained by partition_log.
