@@ -74,8 +74,8 @@ int detail::take(fault_op op, const std::filesystem::path& path, uint64_t* torn_
     std::lock_guard lock(t.mutex);
     for (auto it = t.faults.begin(); it != t.faults.end(); ++it) {
         armed_fault& f = *it;
-        if (f.spec.op != op ||
-            (!f.spec.path_contains.empty() && path.native().find(f.spec.path_contains) == std::string::npos)) {
+        if (f.spec.op != op || (!f.spec.path_contains.empty() &&
+                                path.native().find(f.spec.path_contains) == std::string::npos)) {
             continue;
         }
         if (f.skip_left > 0) {

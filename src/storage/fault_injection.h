@@ -24,8 +24,8 @@
 // The armed faults are process-wide: tests that arm them must not run concurrently with each other
 // (GoogleTest runs the tests of one binary sequentially). Use a fault_injection::guard per test.
 
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -49,12 +49,12 @@ struct fault {
     static constexpr uint32_t always = std::numeric_limits<uint32_t>::max();
 
     fault_op op = fault_op::write;
-    int error = EIO;            // the errno the call fails with
-    std::string path_contains;  // only calls on a path containing this; "" = any path
-    uint32_t times = 1;         // how many matching calls fail; `always` = every one until cleared
-    uint32_t skip = 0;          // matching calls let through before the first failure
-    uint64_t torn_bytes = 0;    // write only: the failing call first writes this many bytes for real,
-                                // as a device that fails part way through a request leaves them
+    int error = EIO;           // the errno the call fails with
+    std::string path_contains; // only calls on a path containing this; "" = any path
+    uint32_t times = 1;        // how many matching calls fail; `always` = every one until cleared
+    uint32_t skip = 0;         // matching calls let through before the first failure
+    uint64_t torn_bytes = 0;   // write only: the failing call first writes this many bytes for real,
+                               // as a device that fails part way through a request leaves them
 };
 
 namespace fault_injection {

@@ -110,9 +110,10 @@ result<uint64_t> file::size() const {
 result<size_t> file::read_some(uint64_t pos, std::span<std::byte> out) const {
     size_t done = 0;
     while (done < out.size()) {
-        const ssize_t n = fault_injection::injected(fault_op::read, _path)
-                            ? -1
-                            : ::pread(_fd, out.data() + done, out.size() - done, static_cast<off_t>(pos + done));
+        const ssize_t n =
+          fault_injection::injected(fault_op::read, _path)
+            ? -1
+            : ::pread(_fd, out.data() + done, out.size() - done, static_cast<off_t>(pos + done));
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -153,7 +154,8 @@ result<void> file::write_all(uint64_t pos, std::span<const iovec> iov_in) const 
         uint64_t torn = 0;
         ssize_t n = -1;
         if (fault_injection::injected_write(_path, torn)) {
-            write_torn_prefix(_fd, std::span<const iovec>(&iov[first], static_cast<size_t>(count)), pos, torn);
+            write_torn_prefix(_fd, std::span<const iovec>(&iov[first], static_cast<size_t>(count)), pos,
+                              torn);
         } else {
             n = ::pwritev(_fd, &iov[first], count, static_cast<off_t>(pos));
         }
@@ -187,7 +189,9 @@ result<void> file::write_all(uint64_t pos, std::span<const std::byte> bytes) con
 result<void> file::truncate(uint64_t size) const {
     int rc = 0;
     do {
-        rc = fault_injection::injected(fault_op::truncate, _path) ? -1 : ::ftruncate(_fd, static_cast<off_t>(size));
+        rc = fault_injection::injected(fault_op::truncate, _path)
+               ? -1
+               : ::ftruncate(_fd, static_cast<off_t>(size));
     } while (rc != 0 && errno == EINTR);
     if (rc != 0) {
         return unexpected(system_error(errno, fmt::format("truncate {} to {} bytes", _path.string(), size)));
@@ -288,7 +292,8 @@ result<std::vector<std::filesystem::path>> list_directory(const std::filesystem:
 }
 
 result<void> remove_file(const std::filesystem::path& path) {
-    if ((fault_injection::injected(fault_op::unlink, path) || ::unlink(path.c_str()) != 0) && errno != ENOENT) {
+    if ((fault_injection::injected(fault_op::unlink, path) || ::unlink(path.c_str()) != 0) &&
+        errno != ENOENT) {
         return unexpected(system_error(errno, fmt::format("remove {}", path.string())));
     }
     return {};

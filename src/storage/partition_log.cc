@@ -1,7 +1,5 @@
 #include "storage/partition_log.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -77,11 +75,16 @@ int64_t partition_log::now_ms() const {
 
 result<void> partition_log::recover() {
     std::set<int64_t> bases;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(_dir, ec)) {
-        const std::filesystem::path& p = entry.path();
-        if (p.extension() == ".tmp") {
-            std::filesystem::remove(p, ec); // an atomic write that never finished
+    auto listing = list_directory(_dir);
+    if (!listing) {
+        return unexpected(std::move(listing.error()));
+    }
+    for (const std::filesystem::path& p : *listing) {
+        if (p.extension() == ".tmp") { // an atomic write that never finished
+            if (auto removed = remove_file(p); !removed) {
+                // Harmless: the next atomic write of that file starts by truncating it.
+                logger().warn("{}", removed.error().message);
+            }
             continue;
         }
         if (p.extension() == ".log") {
@@ -89,9 +92,6 @@ result<void> partition_log::recover() {
                 bases.insert(base->value());
             }
         }
-    }
-    if (ec) {
-        return unexpected(error{errc::io_error, fmt::format("list {}: {}", _dir.string(), ec.message())});
     }
 
     auto checkpoint = log_checkpoint::read(_dir);
@@ -106,8 +106,8 @@ result<void> partition_log::recover() {
     // else those below the recovery point.
     bool clean = false;
     if (ck && ck->clean && !bases.empty() && ck->active_base_offset.value() == *bases.rbegin()) {
-        std::filesystem::path last = _dir / (segment::file_stem(ck->active_base_offset) + ".log");
-        clean = std::filesystem::file_size(last, ec) == ck->active_size && !ec;
+        auto last = stat_file(_dir / (segment::file_stem(ck->active_base_offset) + ".log"));
+        clean = last && last->size == ck->active_size;
     }
     const model::offset trusted_below = clean ? model::offset::max()
                                         : ck  ? ck->recovery_point
@@ -117,13 +117,23 @@ result<void> partition_log::recover() {
     bool drop_rest = false;
     for (int64_t base_value : bases) {
         const model::offset base(base_value);
-        if (drop_rest || (!_segments.empty() && base < _segments.back()->next_offset())) {
+        // Offsets are dense across segments: one that does not start where the previous one ends
+        // follows a segment that lost its tail (here, or at an earlier open whose removals did not
+        // all happen or did not reach the disk), or overlaps it.
+        if (drop_rest || (!_segments.empty() && base != _segments.back()->next_offset())) {
             logger().warn("{}: removing segment {} after a damaged or overlapping one", _dir.string(),
                           segment::file_stem(base));
-            if (auto seg = segment::open(_dir, base); seg) {
-                (void)(*seg)->remove_files();
+            // Kept, its stale data would be served after a gap, or collide with a segment created
+            // later: the log must not open without removing it.
+            if (auto removed = segment::remove_files(_dir, base); !removed) {
+                return unexpected(error{
+                  removed.error().code,
+                  fmt::format("{}; recovery must remove this segment, which follows a damaged or overlapping "
+                              "one, before the log can open",
+                              removed.error().message)});
             }
             ++_recovery.segments_removed;
+            ++_directory_version; // the removal must be durable before a new segment takes its place
             drop_rest = true;
             continue;
         }
@@ -166,9 +176,12 @@ result<void> partition_log::recover() {
     // Empty segments other than the last hold nothing and would confuse lookups.
     for (size_t i = 0; i + 1 < _segments.size();) {
         if (_segments[i]->empty()) {
-            (void)_segments[i]->remove_files();
+            if (auto removed = _segments[i]->remove_files(); !removed) {
+                return unexpected(std::move(removed.error()));
+            }
             _segments.erase(_segments.begin() + static_cast<std::ptrdiff_t>(i));
             ++_recovery.segments_removed;
+            ++_directory_version;
         } else {
             ++i;
         }
@@ -288,6 +301,10 @@ result<append_result> partition_log::append(const iobuf& batch, std::optional<mo
     store_be<int32_t>(&prefix[8], header.batch_length);
     store_be<int32_t>(&prefix[12], header.partition_leader_epoch.value());
     if (auto written = active->append(prefix, batch, header, _config.index_interval_bytes); !written) {
+        if (written.error().code == errc::log_failed) {
+            _failure = written.error();
+            logger().error("{}", _failure->message);
+        }
         return unexpected(std::move(written.error()));
     }
     if (active->created_ms == 0) {
@@ -383,6 +400,12 @@ flush_job partition_log::make_flush_job(flush_in_flight& flight, bool clean_clos
         if ((seg->sealed() || clean_close) && !seg->indexes_written) {
             if (auto w = seg->write_indexes(); w) {
                 seg->indexes_written = true;
+            } else if (clean_close) {
+                // No later sync will retry, and a clean checkpoint would make the next open trust
+                // whatever the failed write left (a stale time index passes validation).
+                if (!flight.index_error) {
+                    flight.index_error = std::move(w.error());
+                }
             } else {
                 logger().warn("{}; will retry at the next sync", w.error().message);
             }
@@ -413,7 +436,10 @@ flush_job partition_log::make_flush_job(flush_in_flight& flight, bool clean_clos
     }
     if (clean_close || point != _recovery_point) {
         const segment& active = *_segments.back();
-        log_checkpoint c{clean_close, point, _log_start, active.base_offset(), active.size()};
+        // Even when it cannot be clean, a closing log writes a checkpoint: an older clean one
+        // that still matches the files must not be trusted.
+        const bool clean = clean_close && !flight.index_error;
+        log_checkpoint c{clean, point, _log_start, active.base_offset(), active.size()};
         const auto bytes = c.encode();
         job.checkpoint_path = _dir / log_checkpoint::file_name;
         job.checkpoint_bytes.assign(bytes.begin(), bytes.end());
@@ -535,7 +561,11 @@ result<void> partition_log::roll() {
 result<void> partition_log::remove_front_segment(retention_report& report) {
     segment& front = *_segments.front();
     if (auto r = front.remove_files(); !r) {
-        return r;
+        return unexpected(
+          error{r.error().code,
+                fmt::format("{}: retention could not remove segment {}: {}; the segment stays in "
+                            "the log (its data file is intact) and the next run tries again",
+                            _dir.string(), segment::file_stem(front.base_offset()), r.error().message)});
     }
     report.segments_removed += 1;
     report.bytes_removed += front.size();
@@ -550,41 +580,48 @@ result<retention_report> partition_log::apply_retention() {
         return unexpected(std::move(w.error()));
     }
     retention_report report;
-    if (_config.retention_bytes >= 0) {
-        uint64_t total = size_bytes();
-        const auto limit = static_cast<uint64_t>(_config.retention_bytes);
-        while (_segments.size() > 1 && total - _segments.front()->size() >= limit) {
-            total -= _segments.front()->size();
-            if (auto r = remove_front_segment(report); !r) {
-                return unexpected(std::move(r.error()));
-            }
-        }
-    }
-    if (_config.retention_ms >= 0) {
-        const int64_t now = now_ms();
-        while (!_segments.front()->empty()) {
-            segment& front = *_segments.front();
-            int64_t newest = front.max_timestamp().value();
-            if (newest < 0) { // no timestamps: fall back to when the file last changed, as Kafka does
-                struct stat st {};
-                newest = ::stat(front.log_path().c_str(), &st) == 0 ? st.st_mtim.tv_sec * 1000 : now;
-            }
-            if (now - newest <= _config.retention_ms) {
-                break;
-            }
-            if (_segments.size() == 1) { // everything expired: roll so the old segment can go
-                if (auto rolled = roll_active(); !rolled) {
-                    return unexpected(std::move(rolled.error()));
+    auto removed = [&]() -> result<void> {
+        if (_config.retention_bytes >= 0) {
+            uint64_t total = size_bytes();
+            const auto limit = static_cast<uint64_t>(_config.retention_bytes);
+            while (_segments.size() > 1 && total - _segments.front()->size() >= limit) {
+                total -= _segments.front()->size();
+                if (auto r = remove_front_segment(report); !r) {
+                    return r;
                 }
             }
-            if (auto r = remove_front_segment(report); !r) {
-                return unexpected(std::move(r.error()));
+        }
+        if (_config.retention_ms >= 0) {
+            const int64_t now = now_ms();
+            while (!_segments.front()->empty()) {
+                segment& front = *_segments.front();
+                int64_t newest = front.max_timestamp().value();
+                if (newest < 0) { // no timestamps: fall back to when the file last changed, as Kafka does
+                    auto st = stat_file(front.log_path());
+                    newest = st ? st->modified_ms : now; // unknown: keep the segment for now
+                }
+                if (now - newest <= _config.retention_ms) {
+                    break;
+                }
+                if (_segments.size() == 1) { // everything expired: roll so the old segment can go
+                    if (auto rolled = roll_active(); !rolled) {
+                        return rolled;
+                    }
+                }
+                if (auto r = remove_front_segment(report); !r) {
+                    return r;
+                }
             }
         }
-    }
+        return {};
+    }();
+    // Segments removed before a failure are gone: say so either way.
     if (report.segments_removed > 0) {
         logger().info("{}: retention removed {} segments ({} bytes); log start offset is now {}",
                       _dir.string(), report.segments_removed, report.bytes_removed, _log_start);
+    }
+    if (!removed) {
+        return unexpected(std::move(removed.error()));
     }
     return report;
 }
@@ -663,6 +700,12 @@ result<void> partition_log::close() {
     apply_flush(flight);
     complete_waiters();
     fail_waiters(closed_error(_dir));
+    if (flight.index_error) {
+        return unexpected(error{flight.index_error->code,
+                                fmt::format("{}; the log was closed without a clean checkpoint, so the next "
+                                            "open rebuilds the indexes by scanning",
+                                            flight.index_error->message)});
+    }
     return {};
 }
 

@@ -162,6 +162,7 @@ private:
         std::vector<model::offset> indexes;                   // segments whose index files it syncs
         std::optional<model::offset> recovery_point;          // written to the checkpoint
         std::optional<uint64_t> directory_version;            // directory state it fsyncs
+        std::optional<error> index_error;                     // clean close only: an index write failed
         std::shared_future<result<void>> finished;            // set on the flusher thread
     };
     // Shared with posted flush completions, which must not touch a destroyed log.

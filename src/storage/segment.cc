@@ -121,11 +121,12 @@ result<void> segment::append(std::span<const std::byte> prefix, const iobuf& bat
             // of the segment, where a restart that trusts the segment (below the recovery point,
             // or after a clean close) would misread it, or a scan would stop at it and drop every
             // later segment. So the log must stop here; recovery's scan removes the tail.
-            return unexpected(error{
-              errc::log_failed,
-              fmt::format("{}; cutting the partial batch off failed too ({}), so the log refuses writes until "
-                          "it is reopened, which scans and truncates the segment",
-                          written.error().message, cut.error().message)});
+            return unexpected(
+              error{errc::log_failed,
+                    fmt::format(
+                      "{}; cutting the partial batch off failed too ({}), so the log refuses writes until "
+                      "it is reopened, which scans and truncates the segment",
+                      written.error().message, cut.error().message)});
         }
         return written;
     }
@@ -366,10 +367,16 @@ result<void> segment::write_indexes() const {
 }
 
 result<void> segment::remove_files() const {
+    return remove_files(_dir, _base);
+}
+
+result<void> segment::remove_files(const std::filesystem::path& dir, model::offset base) {
     // The log file last: the segment exists as long as it does, so a failure part way leaves a
     // whole segment (whose missing indexes a restart rebuilds), never indexes without their data
     // or a log whose data vanished while the partition_log still counts it.
-    for (const std::filesystem::path& p : {index_path(), time_index_path(), log_path()}) {
+    const std::string stem = file_stem(base);
+    for (const std::filesystem::path& p :
+         {dir / (stem + ".index"), dir / (stem + ".timeindex"), dir / (stem + ".log")}) {
         if (auto r = remove_file(p); !r) {
             return r;
         }

@@ -101,6 +101,8 @@ public:
     // Removes the index files, then the log file. Open descriptors stay valid for readers. On
     // failure the log file is still there: the segment is whole, maybe without its index files.
     result<void> remove_files() const;
+    // The same for the segment of `base` in `dir`, without opening it.
+    static result<void> remove_files(const std::filesystem::path& dir, model::offset base);
 
     // Flush bookkeeping, maintained by partition_log.
     uint64_t synced_size = 0;

@@ -130,7 +130,8 @@ struct capture {
                             break;
                         }
                         std::vector<std::byte> batch(bytes.begin() + static_cast<std::ptrdiff_t>(pos),
-                                                     bytes.begin() + static_cast<std::ptrdiff_t>(pos + h->size_bytes()));
+                                                     bytes.begin() +
+                                                       static_cast<std::ptrdiff_t>(pos + h->size_bytes()));
                         store_be<int64_t>(batch.data(), s.next_offset);
                         s.next_offset += h->last_offset_delta + 1;
                         s.batches.push_back(std::move(batch));
@@ -182,7 +183,8 @@ struct capture {
             list_offsets_response::list_offsets_topic_response_data tr;
             tr.name = t.name;
             for (const auto& part : t.partitions) {
-                list_offsets_response::list_offsets_topic_response_data::list_offsets_partition_response_data pr;
+                list_offsets_response::list_offsets_topic_response_data::list_offsets_partition_response_data
+                  pr;
                 pr.partition_index = part.partition_index;
                 const int64_t end = store(t.name).next_offset;
                 const int64_t o = part.timestamp.value() == -2 ? 0 : end;
@@ -253,7 +255,8 @@ struct capture {
                  }
              }()),
              ...);
-        }(std::make_index_sequence<std::variant_size_v<any_response>>{});
+        }
+        (std::make_index_sequence<std::variant_size_v<any_response>>{});
         return r;
     }
 };
@@ -346,7 +349,8 @@ int main(int argc, char** argv) {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(cap.port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listener, 16) != 0) {
+    if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listener, 16) != 0) {
         std::perror("bind/listen");
         return 1;
     }

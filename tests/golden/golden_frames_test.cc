@@ -1,13 +1,13 @@
 // Every committed golden frame decodes, and re-encodes to exactly the bytes the client sent (or
 // the response bytes it accepted). Files: frames/<client>/<NNNN>_<Api>_v<version>.req|.resp.
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "protocol/frame.h"
 
@@ -83,7 +83,8 @@ TEST(golden_frames, every_client_frame_round_trips_byte_for_byte) {
             ASSERT_TRUE(decoded.has_value()) << what << ": " << describe(decoded.error());
             iobuf again;
             encode_request(decoded->header, decoded->body, again);
-            EXPECT_EQ(again.share(4, again.size() - 4).to_string(), bytes) << what << " re-encodes differently";
+            EXPECT_EQ(again.share(4, again.size() - 4).to_string(), bytes)
+              << what << " re-encodes differently";
             ++requests;
         } else {
             const int16_t key = key_of(f.api);
@@ -94,7 +95,8 @@ TEST(golden_frames, every_client_frame_round_trips_byte_for_byte) {
             ASSERT_TRUE(decoded.has_value()) << what << ": " << describe(decoded.error());
             iobuf again;
             encode_response(correlation, fallback ? 0 : f.version, *decoded, again);
-            EXPECT_EQ(again.share(4, again.size() - 4).to_string(), bytes) << what << " re-encodes differently";
+            EXPECT_EQ(again.share(4, again.size() - 4).to_string(), bytes)
+              << what << " re-encodes differently";
         }
     }
     EXPECT_GE(requests, 20U);

@@ -55,7 +55,8 @@ public:
     // A small valid record batch: the codec never looks inside, but third-party decoders
     // (Wireshark's dissector) do.
     iobuf random_records() {
-        model::record_batch_builder b{model::timestamp(1'700'000'000'000 + static_cast<int64_t>(below(1000)))};
+        model::record_batch_builder b{
+          model::timestamp(1'700'000'000'000 + static_cast<int64_t>(below(1000)))};
         const size_t n = 1 + below(3);
         for (size_t i = 0; i < n; ++i) {
             const std::string key = random_string();
