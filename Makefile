@@ -13,6 +13,9 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
+# ccache keys relative to the checkout, so clones in other folders (CI) reuse each other's objects.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 .PHONY: test deps build test-release test-asan test-tsan fuzz-smoke fuzz lint format format-check tidy coverage bench clean
 

@@ -67,7 +67,8 @@ iobuf produce_frame(api_version v) {
     return frame.copy(); // one contiguous buffer, as a connection reads it
 }
 
-void BM_produce_request_decode(benchmark::State& state) {
+// Google Benchmark names.
+void BM_produce_request_decode(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     const auto v = static_cast<api_version>(state.range(0));
     const iobuf frame = produce_frame(v);
     for (auto _ : state) {
@@ -77,7 +78,7 @@ void BM_produce_request_decode(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * frame.size()));
 }
 
-void BM_produce_request_encode(benchmark::State& state) {
+void BM_produce_request_encode(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     const auto v = static_cast<api_version>(state.range(0));
     const iobuf frame = produce_frame(v);
     auto decoded = decode_request(frame);
@@ -100,7 +101,7 @@ fetch_response fetch_answer() {
     return f;
 }
 
-void BM_fetch_response_encode(benchmark::State& state) {
+void BM_fetch_response_encode(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     const auto v = static_cast<api_version>(state.range(0));
     const any_response answer = fetch_answer();
     size_t bytes = 0;
@@ -113,7 +114,7 @@ void BM_fetch_response_encode(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
 }
 
-void BM_fetch_response_decode(benchmark::State& state) {
+void BM_fetch_response_decode(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     const auto v = static_cast<api_version>(state.range(0));
     iobuf out;
     encode_response(7, v, fetch_answer(), out);
@@ -127,7 +128,7 @@ void BM_fetch_response_decode(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * frame.size()));
 }
 
-void BM_metadata_response_encode(benchmark::State& state) {
+void BM_metadata_response_encode(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     const auto v = static_cast<api_version>(state.range(0));
     metadata_response m;
     m.brokers.push_back({model::node_id(0), "127.0.0.1", 9092, std::nullopt, {}});

@@ -4,8 +4,8 @@
 // every I/O error path (a fault-injecting file layer, in the spirit of leveldb's
 // FaultInjectionTestEnv and Redpanda's honey_badger). Production code never arms a fault.
 //
-// The seam: every system call of the storage layer (file.cc, and the unlink/fsync/stat calls in
-// segment.cc, flusher.cc and partition_log.cc) is preceded by one check,
+// The seam: each system call of the storage layer that can fail on the data path (all in file.cc,
+// but for the index-file open/fsync in flusher.cc; close(2) is not covered) is preceded by a check,
 //
 //     if (fault_injection::injected(fault_op::datasync, _path) || ::fdatasync(_fd) != 0) { ...errno... }
 //

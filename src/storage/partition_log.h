@@ -15,11 +15,15 @@
 // commit: one fdatasync covers every batch appended before it started, and callers that arrive
 // while it runs share the next one. Its callback gets the durable end offset (every offset below
 // it survives a crash). After a failed fdatasync the log refuses writes (errc::log_failed): the
-// kernel may have dropped the dirty pages, so retrying could acknowledge lost data.
+// kernel may have dropped the dirty pages, so retrying could acknowledge lost data. So it does
+// after a failed write whose partial batch could not be cut off again: appending after it would
+// bury a partial batch inside the segment. Reads keep working; reopening recovers.
 //
 // Recovery on open: trusts everything when the last close was clean (checkpoint.h); otherwise
 // scans every segment from the recovery point batch by batch, truncates at the first batch that
-// fails its length, CRC or offset checks, deletes any later segments, and rebuilds the indexes.
+// fails its length, CRC or offset checks, deletes any later segments (and any segment that does
+// not start where the one before it ends), and rebuilds the indexes. A file recovery must remove
+// but cannot makes open() fail: kept, its stale data would come back.
 
 #include <cstdint>
 #include <filesystem>
@@ -126,13 +130,16 @@ public:
     result<std::optional<model::offset>> offset_for_timestamp(model::timestamp ts) const;
 
     // Applies retention.bytes and retention.ms, deleting whole closed segments (the active one is
-    // rolled first when all of its data has expired) and advancing the log start offset.
+    // rolled first when all of its data has expired) and advancing the log start offset. If a
+    // segment's files cannot be removed, the error names it; that segment and the ones after it
+    // stay in the log, readable, and the log start stays at it (also after a restart).
     result<retention_report> apply_retention();
     // Seals the active segment and starts a new one (if the active one holds data).
     result<void> roll();
 
     // Clean shutdown: waits for the flush in flight, syncs everything, writes the indexes and the
-    // clean checkpoint. Pending sync callbacks complete. The log is unusable afterwards.
+    // clean checkpoint. Pending sync callbacks complete. The log is unusable afterwards. On an
+    // error nothing appended is lost, but the checkpoint is not clean, so the next open scans.
     result<void> close();
 
     [[nodiscard]] model::offset log_start_offset() const noexcept { return _log_start; }

@@ -296,8 +296,8 @@ bool serve_frames(capture& cap, int fd, std::string& in) {
         cap.save(frame, pre->api_key, pre->version, "req", true);
         auto req = decode_request(frame);
         if (!req) {
-            std::fprintf(stderr, "capture: request %d v%d not decoded: %s\n", pre->api_key, pre->version,
-                         describe(req.error()).c_str());
+            (void)std::fprintf(stderr, "capture: request %d v%d not decoded: %s\n", pre->api_key,
+                               pre->version, describe(req.error()).c_str());
             if (pre->api_key == api_versions_key) { // KIP-511: answer v0 with UNSUPPORTED_VERSION
                 api_versions_response r;
                 r.error_code = 35;
@@ -329,7 +329,7 @@ bool serve_frames(capture& cap, int fd, std::string& in) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) { // NOLINT(bugprone-exception-escape): a test tool; a throw ends it
     if (argc < 3) {
         (void)std::fprintf(stderr, "usage: %s PORT OUT_DIR [MAX_FRAMES_PER_API_VERSION]\n", argv[0]);
         return 2;

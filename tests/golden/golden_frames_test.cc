@@ -91,10 +91,11 @@ TEST(golden_frames, every_client_frame_round_trips_byte_for_byte) {
             ASSERT_GE(key, 0) << what;
             int32_t correlation = 0;
             const bool fallback = key == api_versions_key && f.version > 3;
-            auto decoded = decode_response(frame, key, fallback ? 0 : f.version, &correlation);
+            const api_version version = fallback ? api_version{0} : f.version;
+            auto decoded = decode_response(frame, key, version, &correlation);
             ASSERT_TRUE(decoded.has_value()) << what << ": " << describe(decoded.error());
             iobuf again;
-            encode_response(correlation, fallback ? 0 : f.version, *decoded, again);
+            encode_response(correlation, version, *decoded, again);
             EXPECT_EQ(again.share(4, again.size() - 4).to_string(), bytes)
               << what << " re-encodes differently";
         }

@@ -30,10 +30,12 @@ std::filesystem::path segment_file(const std::filesystem::path& dir, int64_t bas
     return dir / (segment::file_stem(model::offset(base)) + ext);
 }
 
-// Appends `batches` batches of `count` records from offset `end`; returns the new end.
+// Appends `batches` batches of `count` records from offset `end`, the record at offset o with
+// timestamp ts + (o - end); returns the new end.
 int64_t append_batches(partition_log& log, int64_t end, int batches, int32_t count = 4, int64_t ts = 1000) {
+    const int64_t first = end;
     for (int i = 0; i < batches; ++i) {
-        auto r = log.append(make_batch(end, count, ts + i));
+        auto r = log.append(make_batch(end, count, ts + (end - first)));
         EXPECT_TRUE(r.has_value()) << r.error().message;
         EXPECT_EQ(r->base_offset.value(), end);
         end += count;
@@ -48,6 +50,13 @@ void expect_log_holds(const partition_log& log, int64_t end) {
     ASSERT_TRUE(r.has_value()) << r.error().message;
     EXPECT_EQ(r->next_offset.value(), end);
     expect_records_match_offsets(slurp(*r));
+}
+
+// The call failed with `code`.
+template<typename Result>
+void expect_error(const Result& r, errc code) {
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, code) << r.error().message;
 }
 
 bool contains(const std::string& text, std::string_view part) {
@@ -75,7 +84,7 @@ TEST(fault_injection, counts_skips_and_filters_by_path_and_the_guard_clears) {
         EXPECT_TRUE(file::open(a, open_mode::read_write_create).has_value()) << "disarmed after 2 failures";
         EXPECT_EQ(faults.fired(fault_op::open), 2U);
 
-        faults.arm({.op = fault_op::read, .times = fault::always});
+        faults.arm({.op = fault_op::read, .error = EIO, .path_contains = "", .times = fault::always});
         auto f = file::open(a, open_mode::read_only);
         ASSERT_TRUE(f.has_value());
         std::array<std::byte, 4> buf{};
@@ -150,8 +159,8 @@ TEST(fault_injection, failed_fdatasync_fails_every_waiting_sync_and_the_log_unti
         auto synced = env.sync(*log);
         ASSERT_FALSE(synced.has_value());
         EXPECT_EQ(synced.error().code, errc::log_failed);
-        EXPECT_EQ(log->roll().error().code, errc::log_failed);
-        EXPECT_EQ(log->apply_retention().error().code, errc::log_failed);
+        expect_error(log->roll(), errc::log_failed);
+        expect_error(log->apply_retention(), errc::log_failed);
         EXPECT_EQ(faults.fired(fault_op::datasync), 1U);
         // What was appended can still be read.
         expect_log_holds(*log, end);
@@ -199,7 +208,7 @@ TEST(fault_injection, failed_index_or_directory_sync_in_a_group_commit_fails_the
         EXPECT_TRUE(contains(synced.error().message, s.says)) << s.what << ": " << synced.error().message;
         EXPECT_TRUE(contains(synced.error().message, s.path)) << s.what << ": " << synced.error().message;
         EXPECT_EQ(faults.fired(s.op), 1U) << s.what;
-        EXPECT_EQ(log->append(make_batch(end, 1)).error().code, errc::log_failed) << s.what;
+        expect_error(log->append(make_batch(end, 1)), errc::log_failed);
         expect_log_holds(*log, end);
     }
 }
@@ -297,8 +306,8 @@ TEST(fault_injection, failed_cut_back_after_a_failed_write_fails_the_log_and_reo
         EXPECT_EQ(std::filesystem::file_size(segment_file(dir.path(), 0)), size + 40);
         // The segment ends in a partial batch: nothing may be appended after it.
         fault_injection::clear();
-        EXPECT_EQ(log->append(make_batch(end, 4)).error().code, errc::log_failed);
-        EXPECT_EQ(log->roll().error().code, errc::log_failed);
+        expect_error(log->append(make_batch(end, 4)), errc::log_failed);
+        expect_error(log->roll(), errc::log_failed);
         auto synced = env.sync(*log);
         ASSERT_FALSE(synced.has_value());
         EXPECT_EQ(synced.error().code, errc::log_failed);
@@ -383,10 +392,10 @@ TEST(fault_injection, index_write_failure_on_roll_is_retried_at_the_next_sync) {
         ASSERT_TRUE(r.has_value());
         EXPECT_LE(r->first_offset.value(), o);
         EXPECT_GT(r->next_offset.value(), o);
-        // Batch b holds offsets [4b, 4b + 4) at timestamps 1000 + 4b + i.
+        // The record at offset o has timestamp 1000 + o.
         auto t = log->offset_for_timestamp(model::timestamp(1000 + o));
         ASSERT_TRUE(t.has_value());
-        ASSERT_TRUE(t->has_value());
+        ASSERT_TRUE(t->has_value()) << "offset " << o << " of " << end;
         EXPECT_EQ((*t)->value(), o);
     }
 }
