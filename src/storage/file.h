@@ -4,8 +4,8 @@
 // EINTR and on short transfers, each returning storage::result. Positional I/O only (pread,
 // pwritev), so a file may be read and fdatasync'ed from other threads while its owner writes.
 //
-// Every system call here first passes the fault-injection check (fault_injection.h), so tests can
-// make any of them fail; it costs one relaxed atomic load when no fault is armed.
+// Each system call here but close(2) first passes the fault-injection check (fault_injection.h), so
+// tests can make any of them fail; it costs one relaxed atomic load when no fault is armed.
 
 #include <sys/uio.h>
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <chrono>
 #include <limits>
 #include <set>
@@ -173,19 +174,6 @@ result<void> partition_log::recover() {
         }
         _segments.push_back(std::move(seg));
     }
-    // Empty segments other than the last hold nothing and would confuse lookups.
-    for (size_t i = 0; i + 1 < _segments.size();) {
-        if (_segments[i]->empty()) {
-            if (auto removed = _segments[i]->remove_files(); !removed) {
-                return unexpected(std::move(removed.error()));
-            }
-            _segments.erase(_segments.begin() + static_cast<std::ptrdiff_t>(i));
-            ++_recovery.segments_removed;
-            ++_directory_version;
-        } else {
-            ++i;
-        }
-    }
     if (_segments.empty()) {
         const model::offset start = ck ? ck->log_start_offset : model::offset(0);
         auto created = segment::create(_dir, start);
@@ -196,6 +184,9 @@ result<void> partition_log::recover() {
         ++_directory_version;
     }
     for (size_t i = 0; i + 1 < _segments.size(); ++i) {
+        // Each kept segment starts where the one before it ends, and no two share a base offset,
+        // so an empty segment (which ends where it starts) can only be the last one.
+        assert(!_segments[i]->empty());
         _segments[i]->seal();
     }
     _log_start = _segments.front()->base_offset();
@@ -575,46 +566,48 @@ result<void> partition_log::remove_front_segment(retention_report& report) {
     return {};
 }
 
+result<void> partition_log::remove_expired_segments(retention_report& report) {
+    if (_config.retention_bytes >= 0) {
+        uint64_t total = size_bytes();
+        const auto limit = static_cast<uint64_t>(_config.retention_bytes);
+        while (_segments.size() > 1 && total - _segments.front()->size() >= limit) {
+            total -= _segments.front()->size();
+            if (auto r = remove_front_segment(report); !r) {
+                return r;
+            }
+        }
+    }
+    if (_config.retention_ms >= 0) {
+        const int64_t now = now_ms();
+        while (!_segments.front()->empty()) {
+            segment& front = *_segments.front();
+            int64_t newest = front.max_timestamp().value();
+            if (newest < 0) { // no timestamps: fall back to when the file last changed, as Kafka does
+                auto st = stat_file(front.log_path());
+                newest = st ? st->modified_ms : now; // unknown: keep the segment for now
+            }
+            if (now - newest <= _config.retention_ms) {
+                break;
+            }
+            if (_segments.size() == 1) { // everything expired: roll so the old segment can go
+                if (auto rolled = roll_active(); !rolled) {
+                    return rolled;
+                }
+            }
+            if (auto r = remove_front_segment(report); !r) {
+                return r;
+            }
+        }
+    }
+    return {};
+}
+
 result<retention_report> partition_log::apply_retention() {
     if (auto w = check_writable(); !w) {
         return unexpected(std::move(w.error()));
     }
     retention_report report;
-    auto removed = [&]() -> result<void> {
-        if (_config.retention_bytes >= 0) {
-            uint64_t total = size_bytes();
-            const auto limit = static_cast<uint64_t>(_config.retention_bytes);
-            while (_segments.size() > 1 && total - _segments.front()->size() >= limit) {
-                total -= _segments.front()->size();
-                if (auto r = remove_front_segment(report); !r) {
-                    return r;
-                }
-            }
-        }
-        if (_config.retention_ms >= 0) {
-            const int64_t now = now_ms();
-            while (!_segments.front()->empty()) {
-                segment& front = *_segments.front();
-                int64_t newest = front.max_timestamp().value();
-                if (newest < 0) { // no timestamps: fall back to when the file last changed, as Kafka does
-                    auto st = stat_file(front.log_path());
-                    newest = st ? st->modified_ms : now; // unknown: keep the segment for now
-                }
-                if (now - newest <= _config.retention_ms) {
-                    break;
-                }
-                if (_segments.size() == 1) { // everything expired: roll so the old segment can go
-                    if (auto rolled = roll_active(); !rolled) {
-                        return rolled;
-                    }
-                }
-                if (auto r = remove_front_segment(report); !r) {
-                    return r;
-                }
-            }
-        }
-        return {};
-    }();
+    auto removed = remove_expired_segments(report);
     // Segments removed before a failure are gone: say so either way.
     if (report.segments_removed > 0) {
         logger().info("{}: retention removed {} segments ({} bytes); log start offset is now {}",
@@ -673,6 +666,9 @@ result<std::optional<model::offset>> partition_log::offset_for_timestamp(model::
 
 result<void> partition_log::close() {
     if (_closed) {
+        if (_failure) { // a retried close must not report a clean shutdown that did not happen
+            return unexpected(*_failure);
+        }
         return {};
     }
     _closing = true;
@@ -701,10 +697,11 @@ result<void> partition_log::close() {
     complete_waiters();
     fail_waiters(closed_error(_dir));
     if (flight.index_error) {
-        return unexpected(error{flight.index_error->code,
-                                fmt::format("{}; the log was closed without a clean checkpoint, so the next "
-                                            "open rebuilds the indexes by scanning",
-                                            flight.index_error->message)});
+        _failure = error{flight.index_error->code,
+                         fmt::format("{}; the log was closed without a clean checkpoint, so the next open "
+                                     "rebuilds the indexes by scanning",
+                                     flight.index_error->message)};
+        return unexpected(*_failure);
     }
     return {};
 }

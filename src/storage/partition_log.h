@@ -15,9 +15,9 @@
 // commit: one fdatasync covers every batch appended before it started, and callers that arrive
 // while it runs share the next one. Its callback gets the durable end offset (every offset below
 // it survives a crash). After a failed fdatasync the log refuses writes (errc::log_failed): the
-// kernel may have dropped the dirty pages, so retrying could acknowledge lost data. So it does
-// after a failed write whose partial batch could not be cut off again: appending after it would
-// bury a partial batch inside the segment. Reads keep working; reopening recovers.
+// kernel may have dropped the dirty pages, so retrying could acknowledge lost data. It refuses
+// them too after a failed write whose partial batch could not be cut off: appending after it would
+// bury that partial batch inside the segment. Reads keep working; reopening recovers.
 //
 // Recovery on open: trusts everything when the last close was clean (checkpoint.h); otherwise
 // scans every segment from the recovery point batch by batch, truncates at the first batch that
@@ -192,6 +192,8 @@ private:
     void complete_waiters();
     void fail_waiters(const error& e);
     result<void> remove_front_segment(retention_report& report);
+    // apply_retention()'s work; `report` counts what was removed even when it fails part way.
+    result<void> remove_expired_segments(retention_report& report);
 
     std::filesystem::path _dir;
     log_config _config;

@@ -1,10 +1,15 @@
 // Damaged logs: a torn tail cut at every byte of the last batches, and random byte flips. Reopening
 // must keep exactly the batches before the damage, never crash, and never serve a damaged batch.
+// Damaged index files and checkpoints are not trusted: the segment is scanned instead.
 
+#include <fstream>
+#include <functional>
 #include <random>
 
 #include <gtest/gtest.h>
 
+#include "base/crc32c.h"
+#include "base/endian.h"
 #include "storage/tests/log_test_support.h"
 
 namespace ms::storage {
@@ -192,6 +197,100 @@ TEST(corruption, damaged_checkpoint_falls_back_to_a_full_scan) {
     EXPECT_FALSE((*log)->recovery().clean);
     EXPECT_EQ((*log)->recovery().segments_scanned, 1U);
     EXPECT_EQ((*log)->log_end_offset(), model::offset(5));
+}
+
+std::vector<std::byte> read_bytes(const std::filesystem::path& path) {
+    auto content = read_small_file(path);
+    EXPECT_TRUE(content.has_value());
+    const std::string& c = *content;
+    const auto* p = reinterpret_cast<const std::byte*>(c.data());
+    return {p, p + c.size()};
+}
+
+void write_bytes(const std::filesystem::path& path, std::span<const std::byte> bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+TEST(corruption, damaged_index_entries_are_rebuilt_by_a_scan) {
+    using damage = std::function<void(std::vector<std::byte>&)>;
+    struct index_damage {
+        const char* what;
+        const char* ext;
+        damage apply;
+    };
+    const std::vector<index_damage> cases{
+      {"offset entry past the log", ".index",
+       [](auto& b) { store_be<uint32_t>(&b[b.size() - 4], 0xfffffff0U); }},
+      {"offset entries not increasing", ".index", [](auto& b) { std::copy_n(b.begin(), 8, b.begin() + 8); }},
+      {"partial time entry", ".timeindex", [](auto& b) { b.resize(b.size() - 5); }},
+      {"negative timestamp", ".timeindex", [](auto& b) { store_be<int64_t>(b.data(), -5); }},
+      {"time entries not increasing", ".timeindex",
+       [](auto& b) { std::copy_n(b.begin(), 12, b.begin() + 12); }},
+    };
+    for (const index_damage& d : cases) {
+        temp_dir dir;
+        log_config cfg;
+        cfg.index_interval_bytes = 128;
+        int64_t end = 0;
+        {
+            log_env env;
+            auto log = env.open(dir.path(), cfg);
+            ASSERT_TRUE(log.has_value());
+            for (int i = 0; i < 20; ++i) {
+                ASSERT_TRUE((*log)->append(make_batch(end, 4, 1000 + end)).has_value());
+                end += 4;
+            }
+            ASSERT_TRUE((*log)->close().has_value());
+        }
+        const auto path = dir.path() / (std::string("00000000000000000000") + d.ext);
+        auto bytes = read_bytes(path);
+        ASSERT_GE(bytes.size(), 24U) << d.what << ": too few entries to damage";
+        d.apply(bytes);
+        write_bytes(path, bytes);
+        log_env env;
+        auto log = env.open(dir.path(), cfg);
+        ASSERT_TRUE(log.has_value()) << d.what;
+        EXPECT_EQ((*log)->recovery().segments_scanned, 1U) << d.what;
+        auto r = (*log)->read(model::offset(0), 1ULL << 30);
+        ASSERT_TRUE(r.has_value()) << d.what;
+        EXPECT_EQ(r->next_offset.value(), end) << d.what;
+        expect_records_match_offsets(slurp(*r));
+        for (int64_t o = 0; o < end; o += 5) { // record o has timestamp 1000 + o
+            auto t = (*log)->offset_for_timestamp(model::timestamp(1000 + o));
+            ASSERT_TRUE(t.has_value() && t->has_value()) << d.what << ": offset " << o;
+            EXPECT_EQ((*t)->value(), o) << d.what;
+        }
+    }
+}
+
+TEST(corruption, segment_cut_short_under_an_open_log_is_reported_not_served) {
+    temp_dir dir;
+    log_env env;
+    auto log = env.open(dir.path());
+    ASSERT_TRUE(log.has_value());
+    for (int64_t o = 0; o < 40; o += 4) {
+        ASSERT_TRUE((*log)->append(make_batch(o, 4)).has_value());
+    }
+    // Another process (or a damaged file system) cuts the file in the middle of the log.
+    const auto path = dir.path() / "00000000000000000000.log";
+    std::filesystem::resize_file(path, (*log)->size_bytes() / 2);
+    auto r = (*log)->read(model::offset(0), 1ULL << 30);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, errc::corrupt);
+    EXPECT_NE(r.error().message.find(path.string() + ": expected "), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("file ends after"), std::string::npos) << r.error().message;
+}
+
+TEST(corruption, checkpoint_of_an_unknown_version_is_not_trusted) {
+    auto bytes = log_checkpoint{true, model::offset(0), model::offset(0), model::offset(0), 0}.encode();
+    store_be<uint16_t>(&bytes[8], 2);
+    store_be<uint32_t>(&bytes[44], crc32c(0, bytes.data(), 44)); // a well-formed file of another version
+    auto decoded = log_checkpoint::decode(bytes, "checkpoint");
+    ASSERT_FALSE(decoded.has_value());
+    EXPECT_EQ(decoded.error().code, errc::corrupt);
+    EXPECT_NE(decoded.error().message.find("unknown version 2"), std::string::npos)
+      << decoded.error().message;
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 // names the file, must never leave a partial batch or a log that lies about what it holds, and a
 // reopen without the fault must recover everything that was written.
 
+#include <chrono>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -83,6 +84,8 @@ TEST(fault_injection, counts_skips_and_filters_by_path_and_the_guard_clears) {
         }
         EXPECT_TRUE(file::open(a, open_mode::read_write_create).has_value()) << "disarmed after 2 failures";
         EXPECT_EQ(faults.fired(fault_op::open), 2U);
+        faults.arm({.op = fault_op::open, .error = EACCES, .path_contains = "", .times = 0});
+        EXPECT_TRUE(file::open(a, open_mode::read_write_create).has_value()) << "times = 0 fails nothing";
 
         faults.arm({.op = fault_op::read, .error = EIO, .path_contains = "", .times = fault::always});
         auto f = file::open(a, open_mode::read_only);
@@ -181,6 +184,43 @@ TEST(fault_injection, failed_fdatasync_fails_every_waiting_sync_and_the_log_unti
     EXPECT_EQ(synced->value(), end);
 }
 
+TEST(fault_injection, close_waits_for_a_failing_group_commit_and_reports_it) {
+    temp_dir dir;
+    fault_injection::guard faults;
+    int64_t end = 0;
+    {
+        log_env env;
+        auto log = must_open(env, dir.path());
+        end = append_batches(*log, end, 3);
+        faults.arm({.op = fault_op::datasync, .error = EIO, .path_contains = ".log"});
+        std::optional<result<model::offset>> seen;
+        log->sync([&](result<model::offset> r) { seen.emplace(std::move(r)); });
+        // Closing while the group commit runs: close() waits for it and reports its failure.
+        auto closed = log->close();
+        ASSERT_FALSE(closed.has_value());
+        EXPECT_EQ(closed.error().code, errc::log_failed);
+        ASSERT_TRUE(seen.has_value()) << "the waiting sync was not completed";
+        ASSERT_FALSE(seen->has_value());
+        EXPECT_EQ(seen->error().code, errc::log_failed);
+        expect_error(log->close(), errc::log_failed); // and keeps reporting it
+        expect_error(log->read(model::offset(0), 1024), errc::closed);
+        env.exec.run_pending(); // the flusher's posted completion finds the log closed
+    }
+    fault_injection::clear();
+    {
+        log_env env;
+        auto log = must_open(env, dir.path());
+        expect_log_holds(*log, end);
+        end = append_batches(*log, end, 2);
+        log->sync([](const result<model::offset>&) {});
+        // crash while the group commit runs: the destructor lets it finish first
+    }
+    log_env env;
+    auto log = must_open(env, dir.path());
+    EXPECT_EQ(log->recovery().bytes_truncated, 0U);
+    expect_log_holds(*log, end);
+}
+
 TEST(fault_injection, failed_index_or_directory_sync_in_a_group_commit_fails_the_log) {
     struct step {
         const char* what;
@@ -213,6 +253,25 @@ TEST(fault_injection, failed_index_or_directory_sync_in_a_group_commit_fails_the
     }
 }
 
+TEST(fault_injection, index_file_removed_before_the_flusher_syncs_it_is_skipped) {
+    temp_dir dir;
+    fault_injection::guard faults;
+    log_env env;
+    log_config cfg;
+    cfg.segment_bytes = 1024;
+    auto log = must_open(env, dir.path(), cfg);
+    int64_t end = 0;
+    while (log->segments().size() < 2) {
+        end = append_batches(*log, end, 1);
+    }
+    // As if retention deleted the sealed segment between the job's making and its run.
+    faults.arm({.op = fault_op::open, .error = ENOENT, .path_contains = ".index"});
+    auto synced = env.sync(*log);
+    ASSERT_TRUE(synced.has_value()) << synced.error().message;
+    EXPECT_EQ(synced->value(), end);
+    EXPECT_EQ(faults.fired(fault_op::open), 1U);
+}
+
 TEST(fault_injection, failed_directory_fsync_fails_the_open_of_a_new_log) {
     temp_dir dir;
     fault_injection::guard faults;
@@ -224,6 +283,15 @@ TEST(fault_injection, failed_directory_fsync_fails_the_open_of_a_new_log) {
     ASSERT_FALSE(log.has_value());
     EXPECT_EQ(log.error().code, errc::io_error);
     EXPECT_TRUE(contains(log.error().message, "fsync directory " + data.string())) << log.error().message;
+    // Opening the directory to fsync it: the third open on a path under `data`, after listing it and
+    // creating the first segment.
+    fault_injection::clear();
+    std::filesystem::remove_all(data);
+    faults.arm(
+      {.op = fault_op::open, .error = EMFILE, .path_contains = data.string(), .times = 1, .skip = 2});
+    log = env.open(data);
+    ASSERT_FALSE(log.has_value());
+    EXPECT_EQ(log.error().message, "open " + data.string() + ": Too many open files");
     fault_injection::clear();
     EXPECT_NE(must_open(env, data), nullptr);
 }
@@ -325,79 +393,112 @@ TEST(fault_injection, failed_cut_back_after_a_failed_write_fails_the_log_and_reo
 }
 
 TEST(fault_injection, failed_segment_creation_on_roll_fails_the_append_only) {
-    temp_dir dir;
-    fault_injection::guard faults;
-    log_env env;
-    log_config cfg;
-    cfg.segment_bytes = 1024;
-    auto log = must_open(env, dir.path(), cfg);
-    int64_t end = 0;
-    faults.arm({.op = fault_op::open, .error = EACCES, .path_contains = ".log"});
-    std::optional<error> failure;
-    while (!failure) {
-        auto r = log->append(make_batch(end, 4));
-        if (r) {
-            end += 4;
-        } else {
-            failure = r.error();
+    for (fault_op op : {fault_op::open, fault_op::stat}) {
+        temp_dir dir;
+        fault_injection::guard faults;
+        log_env env;
+        log_config cfg;
+        cfg.segment_bytes = 1024;
+        auto log = must_open(env, dir.path(), cfg);
+        int64_t end = 0;
+        faults.arm({.op = op, .error = EACCES, .path_contains = ".log"});
+        std::optional<error> failure;
+        while (!failure) {
+            auto r = log->append(make_batch(end, 4));
+            if (r) {
+                end += 4;
+            } else {
+                failure = r.error();
+            }
         }
+        EXPECT_EQ(faults.fired(op), 1U);
+        EXPECT_EQ(failure->code, errc::io_error);
+        EXPECT_TRUE(
+          contains(failure->message, segment_file(dir.path(), end).string() + ": Permission denied"))
+          << failure->message;
+        EXPECT_EQ(log->segments().size(), 1U);
+        EXPECT_FALSE(log->segments().front().sealed);
+        end = append_batches(*log, end, 1); // the roll succeeds now
+        EXPECT_EQ(log->segments().size(), 2U);
+        expect_log_holds(*log, end);
     }
-    EXPECT_EQ(failure->code, errc::io_error);
-    EXPECT_TRUE(contains(failure->message, segment_file(dir.path(), end).string())) << failure->message;
-    EXPECT_EQ(log->segments().size(), 1U);
-    EXPECT_FALSE(log->segments().front().sealed);
-    end = append_batches(*log, end, 1); // the roll succeeds now
-    EXPECT_EQ(log->segments().size(), 2U);
-    expect_log_holds(*log, end);
 }
 
 // --- indexes -------------------------------------------------------------------------------------
 
 TEST(fault_injection, index_write_failure_on_roll_is_retried_at_the_next_sync) {
+    for (fault_op op : {fault_op::open, fault_op::truncate, fault_op::write}) {
+        temp_dir dir;
+        fault_injection::guard faults;
+        log_config cfg;
+        cfg.segment_bytes = 2048;
+        cfg.index_interval_bytes = 128;
+        const auto index = segment_file(dir.path(), 0, ".index");
+        const auto time_index = segment_file(dir.path(), 0, ".timeindex");
+        int64_t end = 0;
+        {
+            log_env env;
+            auto log = must_open(env, dir.path(), cfg);
+            faults.arm({.op = op, .error = EIO, .path_contains = ".index"});
+            while (log->segments().size() < 2) {
+                end = append_batches(*log, end, 1, 4, 1000 + end);
+            }
+            EXPECT_EQ(faults.fired(op), 1U);
+            EXPECT_FALSE(std::filesystem::exists(index) && std::filesystem::file_size(index) > 0)
+              << "the roll's index write was to fail";
+            auto synced = env.sync(*log);
+            ASSERT_TRUE(synced.has_value()) << synced.error().message;
+            EXPECT_EQ(synced->value(), end);
+            const auto written = std::filesystem::file_size(index);
+            EXPECT_GT(written, 0U);
+            EXPECT_EQ(written % segment_index::offset_entry_size, 0U);
+            EXPECT_GT(std::filesystem::file_size(time_index), 0U);
+            end = append_batches(*log, end, 3, 4, 1000 + end);
+            ASSERT_TRUE(log->close().has_value());
+        }
+        log_env env;
+        auto log = must_open(env, dir.path(), cfg);
+        ASSERT_NE(log, nullptr);
+        EXPECT_TRUE(log->recovery().clean);
+        EXPECT_EQ(log->recovery().segments_scanned, 0U);
+        expect_log_holds(*log, end);
+        for (int64_t o = 0; o < end; o += 3) {
+            auto r = log->read(model::offset(o), 1);
+            ASSERT_TRUE(r.has_value());
+            EXPECT_LE(r->first_offset.value(), o);
+            EXPECT_GT(r->next_offset.value(), o);
+            // The record at offset o has timestamp 1000 + o.
+            auto t = log->offset_for_timestamp(model::timestamp(1000 + o));
+            ASSERT_TRUE(t.has_value());
+            ASSERT_TRUE(t->has_value()) << "offset " << o << " of " << end;
+            EXPECT_EQ((*t)->value(), o);
+        }
+    }
+}
+
+TEST(fault_injection, open_fails_when_recovery_cannot_write_a_rebuilt_index) {
     temp_dir dir;
     fault_injection::guard faults;
     log_config cfg;
-    cfg.segment_bytes = 2048;
-    cfg.index_interval_bytes = 128;
-    const auto index = segment_file(dir.path(), 0, ".index");
-    const auto time_index = segment_file(dir.path(), 0, ".timeindex");
+    cfg.segment_bytes = 1024;
     int64_t end = 0;
     {
         log_env env;
         auto log = must_open(env, dir.path(), cfg);
-        faults.arm({.op = fault_op::write, .error = EIO, .path_contains = ".index"});
         while (log->segments().size() < 2) {
-            end = append_batches(*log, end, 1, 4, 1000 + end);
+            end = append_batches(*log, end, 1);
         }
-        EXPECT_EQ(faults.fired(fault_op::write), 1U);
-        EXPECT_EQ(std::filesystem::file_size(index), 0U) << "the roll's index write was to fail";
-        auto synced = env.sync(*log);
-        ASSERT_TRUE(synced.has_value()) << synced.error().message;
-        EXPECT_EQ(synced->value(), end);
-        const auto written = std::filesystem::file_size(index);
-        EXPECT_GT(written, 0U);
-        EXPECT_EQ(written % segment_index::offset_entry_size, 0U);
-        EXPECT_GT(std::filesystem::file_size(time_index), 0U);
-        end = append_batches(*log, end, 3, 4, 1000 + end);
-        ASSERT_TRUE(log->close().has_value());
-    }
+    } // crash before any sync: both segments are scanned and the sealed one's indexes rebuilt
+    faults.arm({.op = fault_op::open, .error = EACCES, .path_contains = ".index"});
     log_env env;
+    auto failed = env.open(dir.path(), cfg);
+    ASSERT_FALSE(failed.has_value());
+    EXPECT_EQ(failed.error().message,
+              "open " + segment_file(dir.path(), 0, ".index").string() + ": Permission denied");
+    fault_injection::clear();
     auto log = must_open(env, dir.path(), cfg);
     ASSERT_NE(log, nullptr);
-    EXPECT_TRUE(log->recovery().clean);
-    EXPECT_EQ(log->recovery().segments_scanned, 0U);
     expect_log_holds(*log, end);
-    for (int64_t o = 0; o < end; o += 3) {
-        auto r = log->read(model::offset(o), 1);
-        ASSERT_TRUE(r.has_value());
-        EXPECT_LE(r->first_offset.value(), o);
-        EXPECT_GT(r->next_offset.value(), o);
-        // The record at offset o has timestamp 1000 + o.
-        auto t = log->offset_for_timestamp(model::timestamp(1000 + o));
-        ASSERT_TRUE(t.has_value());
-        ASSERT_TRUE(t->has_value()) << "offset " << o << " of " << end;
-        EXPECT_EQ((*t)->value(), o);
-    }
 }
 
 TEST(fault_injection, sync_that_cannot_write_an_index_keeps_its_segment_in_the_recovery_scan) {
@@ -481,7 +582,10 @@ TEST(fault_injection, checkpoint_write_failure_at_close_is_reported_and_the_reop
         const char* what;
         fault_op op;
     };
-    for (const step& s : {step{"rename", fault_op::rename}, step{"fdatasync", fault_op::datasync}}) {
+    // Every step of the atomic write: temp file open, truncate, write, fdatasync, rename.
+    for (const step& s :
+         {step{"open", fault_op::open}, step{"truncate", fault_op::truncate}, step{"write", fault_op::write},
+          step{"fdatasync", fault_op::datasync}, step{"rename", fault_op::rename}}) {
         temp_dir dir;
         fault_injection::guard faults;
         int64_t end = 0;
@@ -501,11 +605,19 @@ TEST(fault_injection, checkpoint_write_failure_at_close_is_reported_and_the_reop
             EXPECT_TRUE(contains(closed.error().message, s.what)) << closed.error().message;
             EXPECT_TRUE(contains(closed.error().message, "checkpoint")) << closed.error().message;
             EXPECT_EQ(faults.fired(s.op), 1U) << s.what;
+            auto again = log->close();
+            ASSERT_FALSE(again.has_value()) << "a retried close must not claim a clean shutdown";
+            expect_error(log->read(model::offset(0), 1024), errc::closed);
+            expect_error(log->offset_for_timestamp(model::timestamp(0)), errc::closed);
         }
         fault_injection::clear();
+        // The temp file left behind cannot be removed either: harmless, the next write replaces it.
+        const bool temp_left = std::filesystem::exists(dir.path() / "checkpoint.tmp");
+        faults.arm({.op = fault_op::unlink, .error = EACCES, .path_contains = "checkpoint.tmp"});
         log_env env;
         auto log = must_open(env, dir.path());
         ASSERT_NE(log, nullptr);
+        EXPECT_EQ(faults.fired(fault_op::unlink), temp_left ? 1U : 0U) << s.what;
         EXPECT_FALSE(log->recovery().clean) << s.what;
         EXPECT_EQ(log->recovery().segments_scanned, 1U) << s.what;
         EXPECT_EQ(log->recovery().bytes_truncated, 0U) << s.what;
@@ -559,7 +671,8 @@ TEST(fault_injection, unreadable_checkpoint_or_index_is_rebuilt_by_a_scan) {
                           step{"checkpoint size", fault_op::stat, "checkpoint"},
                           step{"log size", fault_op::stat, "00000000000000000000.log"},
                           step{"offset index read", fault_op::read, ".index"},
-                          step{"time index read", fault_op::read, ".timeindex"}}) {
+                          step{"time index read", fault_op::read, ".timeindex"},
+                          step{"log tail read", fault_op::read, ".log"}}) {
         temp_dir dir;
         fault_injection::guard faults;
         log_config cfg;
@@ -624,6 +737,31 @@ TEST(fault_injection, open_failure_names_the_path) {
     EXPECT_NE(must_open(env, dir.path(), cfg), nullptr);
 }
 
+TEST(fault_injection, open_failure_of_a_new_log_names_the_path) {
+    temp_dir dir;
+    fault_injection::guard faults;
+    { std::ofstream not_a_directory(dir.path() / "file"); }
+    log_env env;
+    auto under_file = env.open(dir.path() / "file" / "p");
+    ASSERT_FALSE(under_file.has_value());
+    EXPECT_EQ(under_file.error().code, errc::io_error);
+    EXPECT_TRUE(
+      contains(under_file.error().message, "create directory " + (dir.path() / "file" / "p").string()))
+      << under_file.error().message;
+
+    const auto data = dir.path() / "p";
+    const std::string first = segment_file(data, 0).string();
+    for (fault_op op : {fault_op::open, fault_op::stat}) {
+        faults.arm({.op = op, .error = EACCES, .path_contains = ".log"});
+        auto failed = env.open(data);
+        ASSERT_FALSE(failed.has_value());
+        EXPECT_TRUE(contains(failed.error().message, first + ": Permission denied"))
+          << failed.error().message;
+        fault_injection::clear();
+    }
+    EXPECT_NE(must_open(env, data), nullptr);
+}
+
 TEST(fault_injection, failed_truncation_of_a_torn_tail_fails_the_open) {
     temp_dir dir;
     fault_injection::guard faults;
@@ -653,20 +791,29 @@ TEST(fault_injection, failed_truncation_of_a_torn_tail_fails_the_open) {
 }
 
 TEST(fault_injection, failed_read_during_the_recovery_scan_fails_the_open) {
-    temp_dir dir;
-    fault_injection::guard faults;
-    {
+    struct step {
+        fault_op op;
+        uint32_t skip;
+        const char* says;
+    };
+    // The scan reads the size (after the open's own fstat), then the batches.
+    for (const step& s : {step{fault_op::read, 0, "read "}, step{fault_op::stat, 1, "fstat "}}) {
+        temp_dir dir;
+        fault_injection::guard faults;
+        {
+            log_env env;
+            auto log = must_open(env, dir.path());
+            append_batches(*log, 0, 5);
+        } // crash: the next open scans
+        faults.arm({.op = s.op, .error = EIO, .path_contains = ".log", .times = 1, .skip = s.skip});
         log_env env;
-        auto log = must_open(env, dir.path());
-        append_batches(*log, 0, 5);
-    } // crash: the next open scans
-    faults.arm({.op = fault_op::read, .error = EIO, .path_contains = ".log"});
-    log_env env;
-    auto failed = env.open(dir.path());
-    ASSERT_FALSE(failed.has_value());
-    EXPECT_EQ(failed.error().code, errc::io_error);
-    EXPECT_TRUE(contains(failed.error().message, "read " + segment_file(dir.path(), 0).string()))
-      << failed.error().message;
+        auto failed = env.open(dir.path());
+        ASSERT_FALSE(failed.has_value());
+        EXPECT_EQ(failed.error().code, errc::io_error);
+        EXPECT_TRUE(contains(failed.error().message, s.says + segment_file(dir.path(), 0).string()))
+          << failed.error().message;
+        EXPECT_EQ(faults.fired(s.op), 1U);
+    }
 }
 
 TEST(fault_injection, segment_that_recovery_cannot_remove_fails_the_open) {
@@ -762,6 +909,68 @@ TEST(fault_injection, unlink_failure_during_retention_keeps_the_segment_and_the_
         ASSERT_TRUE(removed.has_value()) << removed.error().message;
         EXPECT_EQ(log->segments().size(), 1U);
         EXPECT_FALSE(std::filesystem::exists(segment_file(dir.path(), stuck))) << ext;
+    }
+}
+
+// A batch whose records carry no timestamps: retention by time judges its segment by the file's
+// modification time.
+iobuf untimed_batch(int64_t first, int32_t count) {
+    model::record_batch_builder b{model::no_timestamp};
+    for (int32_t i = 0; i < count; ++i) {
+        b.add("key-" + std::to_string(first + i), testing::value_for(first + i));
+    }
+    return b.build(model::offset(first));
+}
+
+TEST(fault_injection, retention_by_time_keeps_what_it_cannot_judge_or_remove) {
+    {
+        temp_dir dir;
+        fault_injection::guard faults;
+        log_env env;
+        log_config cfg;
+        cfg.segment_bytes = 1024;
+        cfg.retention_ms = 60'000;
+        auto log = must_open(env, dir.path(), cfg);
+        int64_t end = 0;
+        while (log->segments().size() < 3) {
+            ASSERT_TRUE(log->append(untimed_batch(end, 4)).has_value());
+            end += 4;
+        }
+        // An hour after the files were written, but their age cannot be read: they stay.
+        const auto wall = std::chrono::system_clock::now().time_since_epoch();
+        env.clock->store(std::chrono::duration_cast<std::chrono::milliseconds>(wall).count() + 3'600'000);
+        faults.arm({.op = fault_op::stat, .error = EIO, .path_contains = ".log", .times = fault::always});
+        auto kept = log->apply_retention();
+        ASSERT_TRUE(kept.has_value()) << kept.error().message;
+        EXPECT_EQ(kept->segments_removed, 0U);
+        EXPECT_GE(faults.fired(fault_op::stat), 1U);
+        expect_log_holds(*log, end);
+        fault_injection::clear();
+        auto removed = log->apply_retention();
+        ASSERT_TRUE(removed.has_value()) << removed.error().message;
+        EXPECT_EQ(removed->segments_removed, 3U);
+        EXPECT_EQ(log->log_start_offset().value(), end);
+    }
+    // Everything expired: the active segment is rolled, then removed. Either step may fail.
+    for (fault_op op : {fault_op::open, fault_op::unlink}) {
+        temp_dir dir;
+        fault_injection::guard faults;
+        log_env env;
+        log_config cfg;
+        cfg.retention_ms = 10'000;
+        auto log = must_open(env, dir.path(), cfg);
+        const int64_t end = append_batches(*log, 0, 5, 4, env.clock->load() - 60'000);
+        faults.arm({.op = op, .error = EACCES, .path_contains = ".log"});
+        auto failed = log->apply_retention();
+        ASSERT_FALSE(failed.has_value());
+        EXPECT_TRUE(contains(failed.error().message, "Permission denied")) << failed.error().message;
+        EXPECT_EQ(faults.fired(op), 1U);
+        EXPECT_EQ(log->log_start_offset().value(), 0);
+        expect_log_holds(*log, end);
+        fault_injection::clear();
+        ASSERT_TRUE(log->apply_retention().has_value());
+        EXPECT_EQ(log->log_start_offset().value(), end);
+        EXPECT_EQ(log->log_end_offset().value(), end);
     }
 }
 
