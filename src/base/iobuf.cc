@@ -202,10 +202,17 @@ void iobuf::append(iobuf&& other) {
 }
 
 void iobuf::append_share(const iobuf& other) {
-    // Snapshot the count first: other may be this very buffer.
-    const size_t count = other._pieces.size();
-    for (size_t i = 0; i < count; ++i) {
-        const piece p = other._pieces[i];
+    if (&other == this) {
+        // Appending may merge into our last piece, which we are about to read again: work from a
+        // copy of the piece list.
+        const std::vector<piece> snapshot = _pieces;
+        for (const piece& p : snapshot) {
+            p.frag->add_ref();
+            push_piece(p.frag, p.offset, p.length);
+        }
+        return;
+    }
+    for (const piece& p : other._pieces) {
         p.frag->add_ref();
         push_piece(p.frag, p.offset, p.length);
     }

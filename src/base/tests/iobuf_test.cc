@@ -334,6 +334,19 @@ TEST(iobuf, an_uncommitted_reservation_too_small_for_the_next_is_dropped) {
     EXPECT_EQ(buf.piece_count(), 2U);
 }
 
+TEST(iobuf, append_share_of_itself_when_its_last_piece_can_merge) {
+    // Two pieces of one fragment, the second ending where the first starts: appending a share of
+    // the buffer to itself merges the first copy into the last piece, which must not change what
+    // is copied next (found by the model-based property under TSan).
+    iobuf whole = iobuf::copy_of("ab");
+    iobuf buf = whole.share(1, 1); // "b" at offset 1
+    buf.append(whole.share(0, 1)); // "a" at offset 0: pieces (1,1) (0,1)
+    ASSERT_EQ(buf.piece_count(), 2U);
+    buf.append_share(buf);
+    EXPECT_EQ(buf.to_string(), "baba");
+    EXPECT_EQ(buf.size(), 4U);
+}
+
 // ---------------------------------------------------------------------------------------------
 // share, copy
 
