@@ -22,9 +22,7 @@ using testing::temp_dir;
 
 std::unique_ptr<partition_log> must_open(log_env& env, const std::filesystem::path& dir,
                                          log_config cfg = {}) {
-    auto log = env.open(dir, cfg);
-    EXPECT_TRUE(log.has_value()) << (log ? "" : log.error().message);
-    return log ? std::move(*log) : nullptr;
+    return env.must_open(dir, cfg);
 }
 
 std::filesystem::path segment_file(const std::filesystem::path& dir, int64_t base, const char* ext = ".log") {

@@ -81,6 +81,13 @@ struct log_env {
         return partition_log::open(dir, cfg, services());
     }
 
+    // Opens the log, recording a test failure (with the reason) when it cannot.
+    std::unique_ptr<partition_log> must_open(const std::filesystem::path& dir, log_config cfg = {}) {
+        auto log = open(dir, cfg);
+        EXPECT_TRUE(log.has_value()) << (log ? "" : log.error().message);
+        return log ? std::move(*log) : nullptr;
+    }
+
     // Runs a sync to completion on this thread.
     result<model::offset> sync(partition_log& log) {
         std::optional<result<model::offset>> out;

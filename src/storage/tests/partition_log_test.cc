@@ -17,9 +17,7 @@ using testing::temp_dir;
 
 std::unique_ptr<partition_log> must_open(log_env& env, const std::filesystem::path& dir,
                                          log_config cfg = {}) {
-    auto log = env.open(dir, cfg);
-    EXPECT_TRUE(log.has_value()) << (log ? "" : log.error().message);
-    return log ? std::move(*log) : nullptr;
+    return env.must_open(dir, cfg);
 }
 
 TEST(partition_log, new_log_is_empty) {
