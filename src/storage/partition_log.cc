@@ -12,6 +12,7 @@
 
 #include "base/endian.h"
 #include "base/logging.h"
+#include "model/record_reader.h"
 
 namespace ms::storage {
 
@@ -620,6 +621,17 @@ result<retention_report> partition_log::apply_retention() {
 }
 
 result<std::optional<model::offset>> partition_log::offset_for_timestamp(model::timestamp ts) const {
+    auto hit = find_by_timestamp(ts);
+    if (!hit) {
+        return unexpected(std::move(hit.error()));
+    }
+    if (!*hit) {
+        return std::optional<model::offset>{};
+    }
+    return std::optional<model::offset>{(*hit)->offset};
+}
+
+result<std::optional<timestamp_hit>> partition_log::find_by_timestamp(model::timestamp ts) const {
     if (_closed) {
         return unexpected(closed_error(_dir));
     }
@@ -636,32 +648,35 @@ result<std::optional<model::offset>> partition_log::offset_for_timestamp(model::
         }
         const batch_location& where = **found;
         const model::record_batch_header& h = where.header;
-        if (h.attributes.codec() != model::compression::none || h.base_timestamp.value() < 0) {
-            return std::optional<model::offset>{std::max(h.base_offset, _log_start)};
+        const timestamp_hit whole_batch{std::max(h.base_offset, _log_start), h.max_timestamp};
+        if (h.base_timestamp.value() < 0) {
+            return std::optional<timestamp_hit>{whole_batch};
         }
         auto bytes = seg->read_batch(where);
         if (!bytes) {
             return unexpected(std::move(bytes.error()));
         }
-        std::optional<model::offset> hit;
-        auto walked =
-          model::for_each_record(std::span<const std::byte>(*bytes).subspan(model::batch_header_size),
-                                 h.record_count, [&](const model::record_view& r) {
-                                     if (!hit && h.base_timestamp.value() + r.timestamp_delta >= ts.value()) {
-                                         hit = h.base_offset + r.offset_delta;
-                                     }
-                                 });
+        // Compressed batches are decompressed here: the exact record matters to a consumer that
+        // seeks by time, and this lookup is rare next to appends and fetches.
+        std::optional<timestamp_hit> hit;
+        auto walked = model::for_each_record_in_batch(
+          *bytes, model::record_read_limits{}, [&](const model::record_view& r) {
+              const int64_t t = h.base_timestamp.value() + r.timestamp_delta;
+              if (!hit && t >= ts.value()) {
+                  hit = timestamp_hit{h.base_offset + r.offset_delta, model::timestamp(t)};
+              }
+          });
         if (!walked) {
             return unexpected(
               error{errc::corrupt, fmt::format("{}: batch at byte {}: {}", seg->log_path().string(),
                                                where.position, model::describe(walked.error()))});
         }
-        if (hit && *hit >= _log_start) {
-            return std::optional<model::offset>{*hit};
+        if (hit && hit->offset >= _log_start) {
+            return std::optional<timestamp_hit>{*hit};
         }
-        return std::optional<model::offset>{std::max(h.base_offset, _log_start)};
+        return std::optional<timestamp_hit>{whole_batch};
     }
-    return std::optional<model::offset>{};
+    return std::optional<timestamp_hit>{};
 }
 
 result<void> partition_log::close() {

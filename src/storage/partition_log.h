@@ -98,6 +98,12 @@ struct segment_info {
     bool sealed = false;
 };
 
+// The first record at or after a timestamp: its offset and its own timestamp.
+struct timestamp_hit {
+    model::offset offset;
+    model::timestamp timestamp;
+};
+
 using sync_callback = std::function<void(result<model::offset>)>;
 
 class partition_log {
@@ -125,9 +131,11 @@ public:
     // sync() returns when everything is already durable.
     void sync(sync_callback done);
 
-    // The offset of the first record with a timestamp >= ts (exact for uncompressed batches; the
-    // containing batch's base offset for compressed ones), or nullopt if none.
+    // The offset of the first record with a timestamp >= ts, or nullopt if none.
     result<std::optional<model::offset>> offset_for_timestamp(model::timestamp ts) const;
+    // The same record with its timestamp (Kafka's ListOffsets answers both). Reads the batch that
+    // the time index points to, decompressing it if needed.
+    result<std::optional<timestamp_hit>> find_by_timestamp(model::timestamp ts) const;
 
     // Applies retention.bytes and retention.ms, deleting whole closed segments (the active one is
     // rolled first when all of its data has expired) and advancing the log start offset. If a

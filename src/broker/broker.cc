@@ -1,0 +1,392 @@
+#include "broker/broker.h"
+
+#include <future>
+#include <set>
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include "base/logging.h"
+#include "broker/dispatcher.h"
+#include "protocol/kafka_error.h"
+#include "storage/file.h"
+
+namespace ms::broker {
+
+namespace asio = boost::asio;
+using protocol::code;
+using protocol::kafka_error;
+
+namespace {
+size_t shard_count(size_t requested) {
+    if (requested > 0) {
+        return requested;
+    }
+    return std::max<size_t>(1, std::thread::hardware_concurrency());
+}
+} // namespace
+
+broker::broker(broker_config config)
+  : _config(std::move(config)), _shards(shard_count(_config.smp), _config.pin_shards), _flusher(1) {
+    for (net::shard_id i = 0; i < _shards.size(); ++i) {
+        _managers.push_back(std::make_unique<partition_manager>(_shards.at(i), _flusher, _config.data_dir));
+    }
+    _snapshots.resize(_shards.size());
+}
+
+broker::~broker() {
+    stop();
+}
+
+net::shard_id broker::shard_of(std::string_view topic, int32_t partition) const noexcept {
+    const size_t h = std::hash<std::string_view>{}(topic) + static_cast<size_t>(partition);
+    return static_cast<net::shard_id>(h % _shards.size());
+}
+
+partition_manager& broker::partitions_here() noexcept {
+    return *_managers[net::shard::current()->id()];
+}
+
+const topic_map& broker::topics_here() const noexcept {
+    return *_snapshots[net::shard::current()->id()];
+}
+
+void broker::run_on_every_shard(const std::function<void(net::shard_id)>& fn) {
+    std::vector<std::future<void>> done;
+    for (net::shard_id i = 0; i < _shards.size(); ++i) {
+        auto task = std::make_shared<std::packaged_task<void()>>([&fn, i] { fn(i); });
+        done.push_back(task->get_future());
+        _shards.at(i).post([task] { (*task)(); });
+    }
+    for (auto& f : done) {
+        f.get();
+    }
+}
+
+result<void, std::string> broker::load_cluster_id() {
+    const auto path = _config.data_dir / "cluster_id";
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+        auto text = storage::read_small_file(path);
+        if (!text) {
+            return unexpected(text.error().message);
+        }
+        _cluster_id = *text;
+        while (!_cluster_id.empty() && _cluster_id.back() == '\n') {
+            _cluster_id.pop_back();
+        }
+        return {};
+    }
+    const protocol::uuid id = random_topic_id();
+    _cluster_id = "ms-";
+    for (size_t i = 0; i < 8; ++i) {
+        _cluster_id += fmt::format("{:02x}", static_cast<unsigned>(id.bytes[i]));
+    }
+    const std::string text = _cluster_id + "\n";
+    if (auto written = storage::write_file_atomic(path, std::as_bytes(std::span(text))); !written) {
+        return unexpected(written.error().message);
+    }
+    return {};
+}
+
+result<void, std::string> broker::start() {
+    auto log = logging::get("broker");
+    std::error_code ec;
+    std::filesystem::create_directories(_config.data_dir, ec);
+    if (ec) {
+        return unexpected(fmt::format("cannot create data directory {}: {} (choose another with --data-dir)",
+                                      _config.data_dir.string(), ec.message()));
+    }
+    if (auto id = load_cluster_id(); !id) {
+        return unexpected(id.error());
+    }
+    auto loaded = load_topics(_config.data_dir, _config.topics);
+    if (!loaded) {
+        return unexpected(loaded.error());
+    }
+    _topics = std::move(*loaded);
+    const auto snapshot = std::make_shared<const topic_map>(_topics);
+    for (auto& s : _snapshots) {
+        s = snapshot;
+    }
+    _shards.start();
+
+    const auto started = std::chrono::steady_clock::now();
+    size_t partitions = 0;
+    std::vector<std::string> errors(_shards.size());
+    run_on_every_shard([&](net::shard_id shard) {
+        for (const auto& [name, t] : _topics) {
+            for (int32_t p = 0; p < t.partitions; ++p) {
+                if (shard_of(name, p) != shard) {
+                    continue;
+                }
+                if (auto opened = _managers[shard]->open(name, p, t.config);
+                    !opened && errors[shard].empty()) {
+                    errors[shard] = opened.error();
+                }
+            }
+        }
+    });
+    for (const auto& e : errors) {
+        if (!e.empty()) {
+            return unexpected(e);
+        }
+    }
+    for (const auto& m : _managers) {
+        partitions += m->size();
+    }
+    log->info(
+      "opened {} topics, {} partitions in {} ms ({} shards)", _topics.size(), partitions,
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+        .count(),
+      _shards.size());
+
+    _dispatcher = std::make_unique<dispatcher>(*this);
+    _server = std::make_unique<net::server>(_shards, *_dispatcher, _config.limits);
+    if (auto listening = _server->listen(_config.listen); !listening) {
+        return unexpected(listening.error());
+    }
+    for (net::shard_id i = 0; i < _shards.size(); ++i) {
+        _retention_timers.push_back(std::make_unique<asio::steady_timer>(_shards.at(i).context()));
+        asio::co_spawn(_shards.at(i).context(), retention_loop(i), asio::detached);
+    }
+    log->info("Kafka API on {}:{} (advertised as {}:{}), data in {}", _config.listen.host,
+              _server->bound_port(), _config.advertised().host,
+              _config.advertise ? _config.advertise->port : _server->bound_port(), _config.data_dir.string());
+    return {};
+}
+
+void broker::stop() {
+    if (_stopping) {
+        return;
+    }
+    _stopping = true;
+    auto log = logging::get("broker");
+    if (_server) {
+        log->info("shutting down: finishing requests in flight");
+        _server->drain(_config.shutdown_grace);
+    }
+    run_on_every_shard([this](net::shard_id shard) {
+        if (shard < _retention_timers.size()) {
+            _retention_timers[shard]->cancel();
+        }
+        _managers[shard]->close_all();
+    });
+    _shards.stop();
+    log->info("shutdown complete: every log synced and closed cleanly");
+}
+
+asio::awaitable<void> broker::retention_loop(net::shard_id id) {
+    auto& timer = *_retention_timers[id];
+    while (!_stopping) {
+        timer.expires_after(_config.retention_check_interval);
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec || _stopping) {
+            co_return;
+        }
+        _managers[id]->apply_retention();
+    }
+}
+
+void broker::publish_topics() {
+    const auto snapshot = std::make_shared<const topic_map>(_topics);
+    // Shard 0 (this thread) takes it now, so a request on shard 0 that awaited the change sees it.
+    _snapshots[0] = snapshot;
+    for (net::shard_id i = 1; i < _shards.size(); ++i) {
+        _shards.at(i).post([this, i, snapshot] { _snapshots[i] = snapshot; });
+    }
+}
+
+asio::awaitable<std::vector<topic_outcome>> broker::create_topics(std::vector<topic_creation> topics,
+                                                                  bool validate_only) {
+    co_return co_await asio::co_spawn(
+      _shards.at(0).context(), controller_create(std::move(topics), validate_only), asio::use_awaitable);
+}
+
+asio::awaitable<std::vector<topic_outcome>> broker::delete_topics(std::vector<std::string> names) {
+    co_return co_await asio::co_spawn(_shards.at(0).context(), controller_delete(std::move(names)),
+                                      asio::use_awaitable);
+}
+
+asio::awaitable<std::vector<topic_outcome>> broker::controller_create(std::vector<topic_creation> topics,
+                                                                      bool validate_only) {
+    std::vector<topic_outcome> outcomes;
+    std::vector<topic_metadata> created; // copies: the table may change while this coroutine waits
+    std::set<std::string, std::less<>> seen;
+    for (auto& t : topics) {
+        topic_outcome& out = outcomes.emplace_back();
+        out.name = t.name;
+        auto fail = [&](kafka_error e, std::string message) {
+            out.error_code = code(e);
+            out.error_message = std::move(message);
+        };
+        if (auto why = invalid_topic_name(t.name)) {
+            fail(kafka_error::invalid_topic_exception, *why);
+            continue;
+        }
+        if (!seen.insert(t.name).second) {
+            fail(kafka_error::invalid_request,
+                 fmt::format("topic '{}' appears twice in the request", t.name));
+            continue;
+        }
+        if (_topics.contains(t.name)) {
+            fail(kafka_error::topic_already_exists, fmt::format("topic '{}' already exists", t.name));
+            continue;
+        }
+        const int32_t count = t.partitions == -1 ? _config.num_partitions : t.partitions;
+        if (count < 1 || count > max_partitions_per_topic) {
+            fail(kafka_error::invalid_partitions,
+                 fmt::format("partition count {} is outside 1..{}", t.partitions, max_partitions_per_topic));
+            continue;
+        }
+        if (t.replication_factor != -1 && t.replication_factor != 1) {
+            fail(kafka_error::invalid_replication_factor,
+                 fmt::format("replication factor {} is larger than the number of brokers (1)",
+                             t.replication_factor));
+            continue;
+        }
+        if (!t.manual_assignment_ok) {
+            fail(kafka_error::invalid_replica_assignment,
+                 "replica assignments may only name this broker (node 0)");
+            continue;
+        }
+        auto config = make_topic_config(t.configs, _config.topics);
+        if (!config) {
+            fail(kafka_error::invalid_config, config.error());
+            continue;
+        }
+        topic_metadata meta;
+        meta.name = t.name;
+        meta.partitions = count;
+        meta.id = random_topic_id();
+        meta.overrides = t.configs;
+        meta.config = *config;
+        out.topic = meta;
+        if (!validate_only) {
+            created.push_back(meta);
+            _topics.emplace(t.name, std::move(meta));
+        }
+    }
+    if (created.empty()) {
+        co_return outcomes;
+    }
+    // The table is written before the logs exist: after a crash in between, start-up creates the
+    // missing logs; the other order could leave directories no table knows about.
+    if (auto saved = save_topics(_config.data_dir, _topics); !saved) {
+        for (const topic_metadata& t : created) {
+            for (auto& out : outcomes) {
+                if (out.name == t.name) {
+                    out.error_code = code(kafka_error::kafka_storage_error);
+                    out.error_message = saved.error();
+                    out.topic.reset();
+                }
+            }
+        }
+        for (const topic_metadata& t : created) {
+            _topics.erase(t.name);
+        }
+        co_return outcomes;
+    }
+    for (const topic_metadata& created_topic : created) {
+        const topic_metadata* t = &created_topic;
+        std::string failure;
+        for (net::shard_id s = 0; s < _shards.size(); ++s) {
+            const std::string name = t->name;
+            const int32_t count = t->partitions;
+            const topic_config config = t->config;
+            // A named lambda, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
+            auto open_here = [this, s, name, count, config](auto reply) {
+                std::string error;
+                for (int32_t p = 0; p < count; ++p) {
+                    if (shard_of(name, p) == s) {
+                        if (auto opened = _managers[s]->open(name, p, config); !opened && error.empty()) {
+                            error = opened.error();
+                        }
+                    }
+                }
+                reply(std::move(error));
+            };
+            std::string e = co_await net::call_on<std::string>(_shards.at(s), open_here);
+            if (failure.empty()) {
+                failure = std::move(e);
+            }
+        }
+        if (!failure.empty()) {
+            logging::get("broker")->error("creating topic {}: {}", t->name, failure);
+            for (auto& out : outcomes) {
+                if (out.name == t->name) {
+                    out.error_code = code(kafka_error::kafka_storage_error);
+                    out.error_message = failure;
+                }
+            }
+        } else {
+            logging::get("broker")->info("created topic {} with {} partitions", t->name, t->partitions);
+        }
+    }
+    publish_topics();
+    co_return outcomes;
+}
+
+asio::awaitable<std::vector<topic_outcome>> broker::controller_delete(std::vector<std::string> names) {
+    std::vector<topic_outcome> outcomes;
+    std::vector<topic_metadata> removed;
+    for (auto& name : names) {
+        topic_outcome& out = outcomes.emplace_back();
+        out.name = name;
+        auto it = _topics.find(name);
+        if (it == _topics.end()) {
+            out.error_code = code(kafka_error::unknown_topic_or_partition);
+            out.error_message = fmt::format("topic '{}' does not exist", name);
+            continue;
+        }
+        out.topic = it->second;
+        removed.push_back(std::move(it->second));
+        _topics.erase(it);
+    }
+    if (removed.empty()) {
+        co_return outcomes;
+    }
+    if (auto saved = save_topics(_config.data_dir, _topics); !saved) {
+        for (auto& t : removed) {
+            for (auto& out : outcomes) {
+                if (out.name == t.name) {
+                    out.error_code = code(kafka_error::kafka_storage_error);
+                    out.error_message = saved.error();
+                }
+            }
+            _topics.emplace(t.name, std::move(t));
+        }
+        co_return outcomes;
+    }
+    publish_topics();
+    for (const auto& t : removed) {
+        for (net::shard_id s = 0; s < _shards.size(); ++s) {
+            const std::string name = t.name;
+            const int32_t count = t.partitions;
+            auto remove_here = [this, s, name, count](auto reply) {
+                std::string error;
+                for (int32_t p = 0; p < count; ++p) {
+                    if (shard_of(name, p) == s) {
+                        if (auto gone = _managers[s]->remove(name, p); !gone && error.empty()) {
+                            error = gone.error();
+                        }
+                    }
+                }
+                reply(std::move(error));
+            };
+            std::string e = co_await net::call_on<std::string>(_shards.at(s), remove_here);
+            if (!e.empty()) {
+                logging::get("broker")->warn("deleting topic {}: {}", name, e);
+            }
+        }
+        logging::get("broker")->info("deleted topic {}", t.name);
+    }
+    co_return outcomes;
+}
+
+} // namespace ms::broker

@@ -1,0 +1,98 @@
+#pragma once
+// broker: a single-node Kafka broker. Owns the shards, the partitions (each on one shard), the
+// topic table, and the Kafka listener.
+//
+// Threading: start() and stop() run on the main thread. Everything else runs on shards. The
+// topic table is changed only on shard 0 (the controller) and published to each shard as an
+// immutable snapshot by posting; a shard reads its own copy without locks. A partition is owned
+// by shard_of(topic, partition); handlers on other shards reach it through net::call_on.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "broker/broker_config.h"
+#include "broker/partition_manager.h"
+#include "broker/topic_table.h"
+#include "net/server.h"
+#include "net/shard.h"
+#include "storage/flusher.h"
+
+namespace ms::broker {
+
+class dispatcher;
+
+// One topic of a CreateTopics request, as the controller sees it.
+struct topic_creation {
+    std::string name;
+    int32_t partitions = -1;          // -1: num.partitions
+    int16_t replication_factor = -1;  // -1 or 1 on a single node
+    bool manual_assignment_ok = true; // false when the request assigns replicas to another broker
+    config_overrides configs;
+};
+
+struct topic_outcome {
+    std::string name;
+    int16_t error_code = 0;
+    std::string error_message;
+    std::optional<topic_metadata> topic; // the created (or deleted) topic when it succeeded
+};
+
+class broker {
+public:
+    explicit broker(broker_config config);
+    ~broker();
+    broker(const broker&) = delete;
+    broker& operator=(const broker&) = delete;
+
+    // Recovers the data directory, opens every partition and starts listening.
+    [[nodiscard]] result<void, std::string> start();
+    // Clean shutdown: stop accepting, finish requests in flight, sync and close every log.
+    void stop();
+
+    [[nodiscard]] const broker_config& config() const noexcept { return _config; }
+    [[nodiscard]] uint16_t port() const noexcept { return _server ? _server->bound_port() : 0; }
+    // The address clients are told to use: --advertise, else the listen address and bound port.
+    [[nodiscard]] net::listen_address advertised() const {
+        return _config.advertise ? *_config.advertise : net::listen_address{_config.listen.host, port()};
+    }
+    [[nodiscard]] net::shard_set& shards() noexcept { return _shards; }
+    [[nodiscard]] const std::string& cluster_id() const noexcept { return _cluster_id; }
+    [[nodiscard]] net::shard_id shard_of(std::string_view topic, int32_t partition) const noexcept;
+
+    // On a shard: its partitions and its copy of the topic table.
+    [[nodiscard]] partition_manager& partitions_here() noexcept;
+    [[nodiscard]] const topic_map& topics_here() const noexcept;
+    [[nodiscard]] partition_manager& partitions_on(net::shard_id id) noexcept { return *_managers[id]; }
+
+    // Controller operations; call from any shard, they run on shard 0. Results in request order.
+    boost::asio::awaitable<std::vector<topic_outcome>> create_topics(std::vector<topic_creation> topics,
+                                                                     bool validate_only);
+    boost::asio::awaitable<std::vector<topic_outcome>> delete_topics(std::vector<std::string> names);
+
+private:
+    boost::asio::awaitable<std::vector<topic_outcome>> controller_create(std::vector<topic_creation> topics,
+                                                                         bool validate_only);
+    boost::asio::awaitable<std::vector<topic_outcome>> controller_delete(std::vector<std::string> names);
+    // On shard 0: hands the current table to every shard.
+    void publish_topics();
+    boost::asio::awaitable<void> retention_loop(net::shard_id id);
+    [[nodiscard]] result<void, std::string> load_cluster_id();
+    // Runs fn(shard_id) on every shard and waits (main thread only).
+    void run_on_every_shard(const std::function<void(net::shard_id)>& fn);
+
+    broker_config _config;
+    net::shard_set _shards;
+    storage::flusher _flusher;
+    std::vector<std::unique_ptr<partition_manager>> _managers; // indexed by shard
+    std::vector<topic_snapshot> _snapshots;                    // indexed by shard; touched on that shard only
+    topic_map _topics;                                         // the controller's table (shard 0)
+    std::string _cluster_id;
+    std::unique_ptr<dispatcher> _dispatcher;
+    std::unique_ptr<net::server> _server;
+    std::vector<std::unique_ptr<boost::asio::steady_timer>> _retention_timers;
+    bool _stopping = false;
+};
+
+} // namespace ms::broker

@@ -1,0 +1,35 @@
+#pragma once
+// The broker's settings. cli/ fills this from defaults, the config file, MEMORYSTREAMER_*
+// environment variables and flags (cli/serve_options.cc has the table of keys).
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "broker/topic_table.h"
+#include "net/server.h"
+
+namespace ms::broker {
+
+struct broker_config {
+    net::listen_address listen;                   // listen
+    std::optional<net::listen_address> advertise; // advertise; the listen address when unset
+    std::filesystem::path data_dir = "data";      // data.dir
+    size_t smp = 0;                               // smp; 0 = one shard per available core
+    bool pin_shards = true;                       // pin.shards
+    int32_t node_id = 0;                          // node.id
+    int32_t num_partitions = 1;                   // num.partitions (auto-created topics)
+    bool auto_create_topics = true;               // auto.create.topics.enable
+    net::server_limits limits; // socket.request.max.bytes, connections.max.idle.ms, max.connections
+    topic_defaults topics;     // log.segment.bytes, log.retention.ms, ...
+    std::chrono::milliseconds retention_check_interval{300'000}; // log.retention.check.interval.ms
+    std::chrono::milliseconds shutdown_grace{10'000};            // shutdown.grace.ms
+
+    [[nodiscard]] const net::listen_address& advertised() const noexcept {
+        return advertise ? *advertise : listen;
+    }
+};
+
+} // namespace ms::broker

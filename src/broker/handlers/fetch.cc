@@ -1,0 +1,191 @@
+// Fetch (key 1): reads whole batches from the partitions' owners and long-polls: when less than
+// min_bytes is available the fetch parks on every partition it reads and is woken by the next
+// append to any of them, or answers at max_wait_ms.
+//
+// Limits: partition_max_bytes per partition and max_bytes for the response, except that the
+// first non-empty partition always gets at least one whole batch (KIP-74), so a consumer can
+// always make progress. Both isolation levels read up to the log end: without transactions the
+// last stable offset is the high watermark, which on one node is the log end.
+#include <chrono>
+
+#include "base/logging.h"
+#include "broker/broker.h"
+#include "broker/handlers/handler.h"
+
+namespace ms::broker {
+
+namespace {
+
+using protocol::kafka_error;
+using fetch_partition_answer = protocol::fetch_response::fetchable_topic_response_data::partition_data_data;
+
+struct fetch_item {
+    std::string_view topic;
+    int32_t partition = 0;
+    model::offset offset;
+    int32_t max_bytes = 0;
+    size_t topic_index = 0;
+    size_t partition_index = 0;
+};
+
+struct fetch_outcome {
+    int16_t error = 0;
+    model::offset high_watermark{-1};
+    model::offset log_start{-1};
+    iobuf records;
+};
+
+// A parked fetch registers with each partition; expired registrations are dropped now and then so
+// that a partition nobody writes to does not collect them.
+void park(partition& p, const std::shared_ptr<fetch_waiter>& waiter) {
+    constexpr size_t prune_at = 64;
+    if (p.waiters.size() >= prune_at) {
+        std::erase_if(p.waiters, [](const std::weak_ptr<fetch_waiter>& w) { return w.expired(); });
+    }
+    p.waiters.push_back(waiter);
+}
+
+// On the owner shard. `budget` bounds the bytes read here (the response's max_bytes).
+std::vector<fetch_outcome> read_on_owner(partition_manager& partitions, const std::vector<fetch_item>& items,
+                                         int64_t budget, const std::shared_ptr<fetch_waiter>& waiter) {
+    std::vector<fetch_outcome> outcomes(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+        const fetch_item& item = items[i];
+        fetch_outcome& out = outcomes[i];
+        partition* p = partitions.find(item.topic, item.partition);
+        if (p == nullptr) {
+            out.error = error_code(kafka_error::unknown_topic_or_partition);
+            continue;
+        }
+        const storage::partition_log& log = *p->log;
+        out.high_watermark = log.log_end_offset();
+        out.log_start = log.log_start_offset();
+        if (item.offset < log.log_start_offset() || item.offset > log.log_end_offset()) {
+            out.error = error_code(kafka_error::offset_out_of_range);
+            continue;
+        }
+        if (waiter) {
+            park(*p, waiter);
+        }
+        if (item.offset == log.log_end_offset() || item.max_bytes <= 0 || budget <= 0) {
+            continue;
+        }
+        const auto limit = static_cast<uint64_t>(std::min<int64_t>(item.max_bytes, budget));
+        auto read = log.read(item.offset, limit, log.log_end_offset());
+        if (!read) {
+            out.error = error_code(read.error().code == storage::errc::offset_out_of_range
+                                     ? kafka_error::offset_out_of_range
+                                     : kafka_error::kafka_storage_error);
+            if (read.error().code != storage::errc::offset_out_of_range) {
+                logging::get("fetch")->error("read of {}-{} failed: {}", item.topic, item.partition,
+                                             read.error().message);
+            }
+            continue;
+        }
+        for (const storage::file_slice& slice : read->slices) {
+            std::span<std::byte> room = out.records.reserve(slice.length);
+            if (auto copied = slice.source->read_exact(slice.position, room.first(slice.length)); !copied) {
+                out.records.clear();
+                out.error = error_code(kafka_error::kafka_storage_error);
+                logging::get("fetch")->error("read of {}-{} failed: {}", item.topic, item.partition,
+                                             copied.error().message);
+                break;
+            }
+            out.records.commit(slice.length);
+        }
+        budget -= static_cast<int64_t>(out.records.size());
+    }
+    return outcomes;
+}
+
+} // namespace
+
+boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protocol::any_request& body) {
+    const auto& request = std::get<protocol::fetch_request>(body);
+    broker& b = ctx.owner;
+
+    std::vector<net::shard_id> owners;
+    std::vector<std::vector<fetch_item>> per_owner;
+    size_t partition_count = 0;
+    for (size_t t = 0; t < request.topics.size(); ++t) {
+        const auto& topic = request.topics[t];
+        for (size_t p = 0; p < topic.partitions.size(); ++p) {
+            const auto& part = topic.partitions[p];
+            const net::shard_id owner = b.shard_of(topic.topic, part.partition.value());
+            auto slot = std::find(owners.begin(), owners.end(), owner);
+            if (slot == owners.end()) {
+                owners.push_back(owner);
+                per_owner.emplace_back();
+                slot = owners.end() - 1;
+            }
+            per_owner[static_cast<size_t>(slot - owners.begin())].push_back(fetch_item{
+              topic.topic, part.partition.value(), part.fetch_offset, part.partition_max_bytes, t, p});
+            ++partition_count;
+        }
+    }
+    const auto plan = std::make_shared<std::vector<std::vector<fetch_item>>>(std::move(per_owner));
+    const int64_t max_bytes = request.max_bytes;
+    const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, request.max_wait_ms));
+
+    std::vector<std::vector<fetch_outcome>> results;
+    for (;;) {
+        const bool may_wait = request.max_wait_ms > 0 && std::chrono::steady_clock::now() < deadline;
+        auto waiter = may_wait ? std::make_shared<fetch_waiter>(ctx.home) : nullptr;
+        // Named, not a temporary inside the co_await expression: GCC 12 destroys those twice.
+        auto read_there = [&b, plan, owners, max_bytes, waiter](net::shard_id shard, auto reply) {
+            const size_t slot =
+              static_cast<size_t>(std::find(owners.begin(), owners.end(), shard) - owners.begin());
+            reply(read_on_owner(b.partitions_on(shard), (*plan)[slot], max_bytes, waiter));
+        };
+        results = co_await net::call_on_each<std::vector<fetch_outcome>>(b.shards(), owners, read_there);
+        int64_t available = 0;
+        bool any_error = false;
+        for (const auto& shard_results : results) {
+            for (const auto& out : shard_results) {
+                available += static_cast<int64_t>(out.records.size());
+                any_error |= out.error != 0;
+            }
+        }
+        if (!may_wait || any_error || available >= request.min_bytes || partition_count == 0) {
+            break;
+        }
+        co_await waiter->wait_until(deadline);
+    }
+
+    protocol::fetch_response r;
+    r.session_id = 0;
+    for (const auto& topic : request.topics) {
+        auto& answer = r.responses.emplace_back();
+        answer.topic = topic.topic;
+        answer.partitions.resize(topic.partitions.size());
+    }
+    int64_t sent = 0;
+    for (size_t o = 0; o < owners.size(); ++o) {
+        for (size_t i = 0; i < (*plan)[o].size(); ++i) {
+            const fetch_item& item = (*plan)[o][i];
+            fetch_outcome& out = results[o][i];
+            fetch_partition_answer& answer = r.responses[item.topic_index].partitions[item.partition_index];
+            answer.partition_index = model::partition_id(item.partition);
+            answer.error_code = out.error;
+            answer.high_watermark = out.high_watermark;
+            answer.last_stable_offset = out.high_watermark;
+            answer.log_start_offset = out.log_start;
+            if (request.isolation_level == 1) {
+                answer.aborted_transactions.emplace();
+            }
+            // The response's max_bytes over all owners; the first data always fits (KIP-74).
+            if (!out.records.empty() && sent > 0 &&
+                sent + static_cast<int64_t>(out.records.size()) > max_bytes) {
+                out.records.clear();
+            }
+            sent += static_cast<int64_t>(out.records.size());
+            answer.records = std::move(out.records);
+        }
+    }
+    // Partitions are answered in request order (the loop above fills slots by position); owners
+    // that were never asked (an empty request) leave nothing to fill.
+    co_return handler_reply{std::move(r)};
+}
+
+} // namespace ms::broker

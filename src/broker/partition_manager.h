@@ -1,0 +1,82 @@
+#pragma once
+// partition_manager: the partitions one shard owns, with their logs and the fetches waiting for
+// new data on them.
+//
+// Threading: one per shard; every method runs on that shard's thread. Other shards reach a
+// partition by posting work to its owner (broker::shard_of tells which one).
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "broker/topic_table.h"
+#include "net/shard.h"
+#include "storage/flusher.h"
+#include "storage/partition_log.h"
+
+namespace ms::broker {
+
+// A fetch parked until data arrives or its deadline passes. Lives on the fetch's home shard;
+// partitions on any shard hold weak references and wake it by posting to that shard.
+class fetch_waiter : public std::enable_shared_from_this<fetch_waiter> {
+public:
+    explicit fetch_waiter(net::shard& home) : _home(home), _timer(home.context()) {}
+    // Thread-safe.
+    void wake();
+    // On the home shard: waits until woken or `deadline`; returns at once if already woken.
+    boost::asio::awaitable<void> wait_until(std::chrono::steady_clock::time_point deadline);
+
+private:
+    net::shard& _home;
+    boost::asio::steady_timer _timer;
+    bool _woken = false;
+};
+
+struct partition {
+    std::unique_ptr<storage::partition_log> log;
+    topic_config config;
+    std::vector<std::weak_ptr<fetch_waiter>> waiters;
+
+    // Wakes (and forgets) every parked fetch: called after each append.
+    void wake_fetches();
+};
+
+class partition_manager {
+public:
+    partition_manager(net::shard& home, storage::flusher& flush, std::filesystem::path data_dir);
+    ~partition_manager();
+    partition_manager(const partition_manager&) = delete;
+    partition_manager& operator=(const partition_manager&) = delete;
+
+    // Opens (creating if needed) the log of topic/partition; recovery runs here.
+    [[nodiscard]] result<void, std::string> open(const std::string& topic, int32_t index,
+                                                 const topic_config& config);
+    // Closes the log and deletes its directory.
+    [[nodiscard]] result<void, std::string> remove(std::string_view topic, int32_t index);
+    [[nodiscard]] partition* find(std::string_view topic, int32_t index) noexcept;
+    // Applies a topic's new config to its partitions here.
+    void reconfigure(std::string_view topic, const topic_config& config);
+    // Retention and time-based rolls for every partition here.
+    void apply_retention();
+    // Clean shutdown: syncs and closes every log (writing the clean checkpoints).
+    void close_all();
+    [[nodiscard]] size_t size() const noexcept { return _count; }
+    [[nodiscard]] const std::filesystem::path& data_dir() const noexcept { return _data_dir; }
+
+private:
+    net::shard& _home;
+    storage::flusher& _flush;
+    std::filesystem::path _data_dir;
+    // topic -> partitions indexed by number; null where another shard owns the partition
+    std::map<std::string, std::vector<std::unique_ptr<partition>>, std::less<>> _topics;
+    size_t _count = 0;
+};
+
+// The directory of a partition's log: <data dir>/<topic>-<partition>.
+[[nodiscard]] std::filesystem::path partition_dir(const std::filesystem::path& data_dir,
+                                                  std::string_view topic, int32_t index);
+
+} // namespace ms::broker

@@ -1,0 +1,21 @@
+// memorystreamer: the one binary. `memorystreamer serve` runs a broker; more commands follow.
+#include <CLI/CLI.hpp>
+
+#include "cli/serve.h"
+
+int main(int argc, char** argv) {
+    CLI::App app("MemoryStreamer: a Kafka-compatible streaming broker", "memorystreamer");
+    app.set_version_flag("--version", "memorystreamer 0.1.0");
+    app.require_subcommand(1);
+    ms::cli::serve_command serve;
+    CLI::App* serve_app = ms::cli::add_serve_command(app, serve);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    if (serve_app->parsed()) {
+        return ms::cli::run_serve(serve);
+    }
+    return 0;
+}

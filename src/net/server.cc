@@ -1,0 +1,265 @@
+#include "net/server.h"
+
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <charconv>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "base/endian.h"
+#include "base/logging.h"
+
+namespace ms::net {
+
+namespace {
+using tcp = asio::ip::tcp;
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+// The smallest request: api key, version, correlation id, client id length.
+constexpr int32_t min_request_bytes = 2 + 2 + 4 + 2;
+// Frame bodies are read in pieces of at most this size, so memory follows the bytes received.
+constexpr size_t read_piece_bytes = 64 * 1024;
+} // namespace
+
+result<listen_address, std::string> parse_listen_address(std::string_view text) {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
+        return unexpected(fmt::format("'{}' is not HOST:PORT (e.g. 127.0.0.1:9092)", text));
+    }
+    std::string_view host = text.substr(0, colon);
+    const std::string_view port_text = text.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    unsigned port = 0;
+    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
+        return unexpected(fmt::format("'{}': port '{}' is not a number from 0 to 65535", text, port_text));
+    }
+    return listen_address{std::string(host), static_cast<uint16_t>(port)};
+}
+
+struct server::connection {
+    explicit connection(tcp::socket s) : socket(std::move(s)) {}
+    tcp::socket socket;
+    connection_info info;
+    std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
+    bool busy = false;    // a request is being handled
+    bool closing = false; // close after the request in flight
+    std::list<std::shared_ptr<connection>>::iterator position;
+};
+
+struct server::per_shard {
+    explicit per_shard(shard& s) : home(s), sweeper(s.context()) {}
+    shard& home;
+    std::optional<tcp::acceptor> acceptor;
+    asio::steady_timer sweeper;
+    std::list<std::shared_ptr<connection>> connections;
+    bool draining = false;
+};
+
+server::server(shard_set& shards, request_handler& handler, server_limits limits)
+  : _shards(shards), _handler(handler), _limits(limits) {
+    for (shard_id i = 0; i < shards.size(); ++i) {
+        _locals.push_back(std::make_unique<per_shard>(shards.at(i)));
+    }
+}
+
+server::~server() = default;
+
+result<void, std::string> server::listen(const listen_address& address) {
+    boost::system::error_code ec;
+    const auto ip = asio::ip::make_address(address.host, ec);
+    if (ec) {
+        return unexpected(fmt::format("listen address '{}' is not an IP address", address.host));
+    }
+    uint16_t port = address.port;
+    for (auto& local : _locals) {
+        tcp::acceptor acceptor(local->home.context());
+        const tcp::endpoint endpoint(ip, port);
+        if (acceptor.open(endpoint.protocol(), ec); !ec) {
+            acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+            acceptor.set_option(reuse_port(true), ec);
+            acceptor.bind(endpoint, ec);
+        }
+        if (!ec) {
+            acceptor.listen(asio::socket_base::max_listen_connections, ec);
+        }
+        if (ec) {
+            return unexpected(fmt::format("cannot listen on {}:{}: {} (is another broker running there? "
+                                          "choose another port with --listen)",
+                                          address.host, port, ec.message()));
+        }
+        port = acceptor.local_endpoint().port();
+        local->acceptor.emplace(std::move(acceptor));
+    }
+    _bound_port = port;
+    for (auto& local : _locals) {
+        per_shard* l = local.get();
+        asio::co_spawn(l->home.context(), accept_loop(*l), asio::detached);
+        asio::co_spawn(l->home.context(), sweep_idle(*l), asio::detached);
+    }
+    return {};
+}
+
+asio::awaitable<void> server::accept_loop(per_shard& local) {
+    auto log = logging::get("net");
+    while (!local.draining && local.acceptor) {
+        auto [ec, socket] = co_await local.acceptor->async_accept(no_throw);
+        if (ec) {
+            if (local.draining || ec == asio::error::operation_aborted) {
+                co_return;
+            }
+            // Out of descriptors or memory: back off instead of spinning on the error.
+            log->warn("accept failed: {}; retrying in 100 ms", ec.message());
+            asio::steady_timer pause(local.home.context(), std::chrono::milliseconds(100));
+            co_await pause.async_wait(no_throw);
+            continue;
+        }
+        if (_connections.load(std::memory_order_relaxed) >= _limits.max_connections) {
+            log->warn("refusing a connection: max.connections ({}) reached", _limits.max_connections);
+            socket.close(ec);
+            continue;
+        }
+        _connections.fetch_add(1, std::memory_order_relaxed);
+        socket.set_option(tcp::no_delay(true), ec);
+        auto conn = std::make_shared<connection>(std::move(socket));
+        conn->info.home = local.home.id();
+        conn->info.id = _next_connection_id.fetch_add(1, std::memory_order_relaxed);
+        const auto remote = conn->socket.remote_endpoint(ec);
+        conn->info.peer =
+          ec ? std::string("unknown") : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+        local.connections.push_front(conn);
+        conn->position = local.connections.begin();
+        asio::co_spawn(local.home.context(), serve(std::move(conn), local), asio::detached);
+    }
+}
+
+asio::awaitable<void> server::serve(std::shared_ptr<connection> conn, per_shard& local) {
+    auto log = logging::get("net");
+    std::vector<asio::const_buffer> gather;
+    try {
+        for (;;) {
+            std::array<std::byte, 4> size_prefix{};
+            auto [ec, n] = co_await asio::async_read(conn->socket, asio::buffer(size_prefix), no_throw);
+            if (ec) {
+                break;
+            }
+            conn->last_activity = std::chrono::steady_clock::now();
+            const auto size = load_be<int32_t>(size_prefix.data());
+            if (size < min_request_bytes || static_cast<size_t>(size) > _limits.max_request_bytes) {
+                log->warn("closing {}: frame size {} outside [{}, {}] (socket.request.max.bytes)",
+                          conn->info.peer, size, min_request_bytes, _limits.max_request_bytes);
+                break;
+            }
+            iobuf frame;
+            size_t remaining = static_cast<size_t>(size);
+            while (remaining > 0 && !ec) {
+                std::span<std::byte> room = frame.reserve(std::min(remaining, read_piece_bytes));
+                const size_t want = std::min(room.size(), remaining);
+                size_t got = 0;
+                std::tie(ec, got) =
+                  co_await conn->socket.async_read_some(asio::buffer(room.data(), want), no_throw);
+                frame.commit(got);
+                remaining -= got;
+                conn->last_activity = std::chrono::steady_clock::now();
+            }
+            if (ec) {
+                break;
+            }
+            conn->busy = true;
+            handler_outcome outcome = co_await _handler.handle(std::move(frame), conn->info);
+            if (outcome.what == handler_outcome::action::close) {
+                break;
+            }
+            if (outcome.what == handler_outcome::action::reply) {
+                gather.clear();
+                for (size_t i = 0; i < outcome.bytes.piece_count(); ++i) {
+                    const auto piece = outcome.bytes.piece_bytes(i);
+                    gather.emplace_back(piece.data(), piece.size());
+                }
+                std::tie(ec, n) = co_await asio::async_write(conn->socket, gather, no_throw);
+                if (ec) {
+                    break;
+                }
+            }
+            conn->busy = false;
+            conn->last_activity = std::chrono::steady_clock::now();
+            if (conn->closing) {
+                break;
+            }
+        }
+    } catch (const std::exception& e) {
+        log->error("connection {}: internal error, closing it: {}", conn->info.peer, e.what());
+    }
+    boost::system::error_code ignored;
+    conn->socket.close(ignored);
+    local.connections.erase(conn->position);
+    _connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+asio::awaitable<void> server::sweep_idle(per_shard& local) {
+    const auto period =
+      std::clamp(_limits.idle_timeout / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
+    while (!local.draining) {
+        local.sweeper.expires_after(period);
+        auto [ec] = co_await local.sweeper.async_wait(no_throw);
+        if (ec || local.draining) {
+            co_return;
+        }
+        const auto cutoff = std::chrono::steady_clock::now() - _limits.idle_timeout;
+        for (auto& conn : local.connections) {
+            if (!conn->busy && conn->last_activity < cutoff) {
+                boost::system::error_code ignored;
+                conn->socket.close(ignored); // its serve() loop ends and unregisters it
+            }
+        }
+    }
+}
+
+void server::drain(std::chrono::milliseconds grace) {
+    for (auto& local : _locals) {
+        per_shard* l = local.get();
+        l->home.post([l] {
+            l->draining = true;
+            l->sweeper.cancel();
+            boost::system::error_code ignored;
+            if (l->acceptor) {
+                l->acceptor->close(ignored);
+            }
+            for (auto& conn : l->connections) {
+                if (conn->busy) {
+                    conn->closing = true;
+                } else {
+                    conn->socket.close(ignored);
+                }
+            }
+        });
+    }
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (_connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    for (auto& local : _locals) {
+        per_shard* l = local.get();
+        l->home.post([l] {
+            boost::system::error_code ignored;
+            for (auto& conn : l->connections) {
+                conn->socket.close(ignored);
+            }
+        });
+    }
+    while (_connections.load() > 0 && std::chrono::steady_clock::now() < deadline + grace) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+} // namespace ms::net

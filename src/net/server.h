@@ -1,0 +1,104 @@
+#pragma once
+// server: the Kafka listener. Every shard accepts on its own socket bound to the same address
+// with SO_REUSEPORT, so the kernel spreads connections over shards and a connection lives on the
+// shard that accepted it.
+//
+// A connection reads one frame (4-byte big-endian size, then that many bytes), hands it to the
+// request_handler, writes the answer, and only then reads the next frame: pipelined requests are
+// answered in order, and a client that sends faster than it is served fills its socket buffer
+// and is slowed by TCP (back-pressure) instead of growing our memory. This is Kafka's own model
+// (a connection is muted while its request is in flight).
+//
+// Limits enforced before any allocation: the frame size (socket.request.max.bytes; a bigger or
+// negative size closes the connection), the number of connections (max.connections; extra ones
+// are closed at once), and idle connections (connections.max.idle.ms). Frame bodies are read in
+// pool-sized pieces as bytes arrive, so a client announcing a large frame and sending nothing
+// costs no memory.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "base/iobuf.h"
+#include "base/result.h"
+#include "net/shard.h"
+
+namespace ms::net {
+
+struct listen_address {
+    std::string host = "127.0.0.1";
+    uint16_t port = 9092;
+};
+
+// Parses "HOST:PORT" (IPv6 as "[::1]:9092"); the message says what is wrong.
+[[nodiscard]] result<listen_address, std::string> parse_listen_address(std::string_view text);
+
+struct server_limits {
+    size_t max_request_bytes = 100ULL * 1024 * 1024;
+    std::chrono::milliseconds idle_timeout{600'000};
+    size_t max_connections = 10'000;
+};
+
+struct connection_info {
+    shard_id home = 0;
+    uint64_t id = 0;
+    std::string peer; // "host:port" of the client
+};
+
+// What to do after a request.
+struct handler_outcome {
+    enum class action : uint8_t { reply, no_reply, close };
+    action what = action::reply;
+    iobuf bytes; // whole response frame(s), size prefix included, for action::reply
+};
+
+// Implemented by the broker. handle() runs on the connection's shard.
+class request_handler {
+public:
+    request_handler() = default;
+    request_handler(const request_handler&) = delete;
+    request_handler& operator=(const request_handler&) = delete;
+    virtual ~request_handler() = default;
+    virtual asio::awaitable<handler_outcome> handle(iobuf frame, const connection_info& conn) = 0;
+};
+
+class server {
+public:
+    server(shard_set& shards, request_handler& handler, server_limits limits);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    // Binds a listener on every shard. Called off the shard threads, after shards.start().
+    [[nodiscard]] result<void, std::string> listen(const listen_address& address);
+    // The port actually bound (useful with port 0).
+    [[nodiscard]] uint16_t bound_port() const noexcept { return _bound_port; }
+    // Stops accepting, lets requests in flight finish and closes every connection; waits at most
+    // `grace` for the requests. Called off the shard threads.
+    void drain(std::chrono::milliseconds grace);
+    [[nodiscard]] size_t connection_count() const noexcept { return _connections.load(); }
+
+private:
+    struct connection;
+    struct per_shard;
+
+    asio::awaitable<void> accept_loop(per_shard& local);
+    asio::awaitable<void> serve(std::shared_ptr<connection> conn, per_shard& local);
+    asio::awaitable<void> sweep_idle(per_shard& local);
+
+    shard_set& _shards;
+    request_handler& _handler;
+    server_limits _limits;
+    std::vector<std::unique_ptr<per_shard>> _locals;
+    std::atomic<size_t> _connections{0};
+    std::atomic<uint64_t> _next_connection_id{1};
+    uint16_t _bound_port = 0;
+};
+
+} // namespace ms::net
