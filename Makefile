@@ -1,7 +1,10 @@
 # MemoryStreamer developer entry points. `make test` is the contract CI runs (.ci/run).
 #
 #   make test       install what is missing, build, run every test suite (release, ASan+UBSan,
-#                   TSan), a bounded fuzz run, clang-format and clang-tidy
+#                   TSan), the integration suite against the real binary with real Kafka clients,
+#                   a bounded fuzz run, clang-format and clang-tidy
+#   make run        install what is missing, build the release binary, run `memorystreamer serve`
+#                   on the defaults (Kafka on 127.0.0.1:9092, data in ./data); ARGS="..." adds flags
 #   make build      release build only
 #   make coverage   line coverage of src/ (gcov + gcovr), summary printed, HTML in build/coverage
 #   make bench      Google Benchmark micro benchmarks (release)
@@ -17,9 +20,14 @@ CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: test deps build test-release test-asan test-tsan fuzz-smoke fuzz lint format format-check tidy coverage bench clean
+# Debian's python3 sees python3-confluent-kafka, python3-kafka and python3-pytest; the python3 first
+# on PATH may not.
+PYTHON := /usr/bin/python3
+PYTEST := $(PYTHON) -m pytest -q tests/integration
 
-test: deps lint test-release test-asan test-tsan fuzz-smoke
+.PHONY: run test-integration test-integration-asan test deps build test-release test-asan test-tsan fuzz-smoke fuzz lint format format-check tidy coverage bench clean
+
+test: deps lint test-release test-integration test-asan test-integration-asan test-tsan fuzz-smoke
 	@echo "make test: all suites passed"
 
 deps:
@@ -31,6 +39,21 @@ build: deps
 
 test-release: build
 	ctest --preset release $(CTEST_FLAGS)
+
+run: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target memorystreamer
+	build/release/src/cli/memorystreamer serve $(ARGS)
+
+# Real clients (kcat, confluent-kafka, kafka-python, kafkajs) against the release binary, including
+# the 1M-message bulk test and SIGKILL durability cycles.
+test-integration: build
+	MEMORYSTREAMER_BIN=build/release/src/cli/memorystreamer $(PYTEST)
+
+# The same suite against the ASan+UBSan binary, with smaller message counts; a sanitizer report
+# makes the broker exit non-zero, which the fixture turns into a failure.
+test-integration-asan: test-asan
+	MEMORYSTREAMER_BIN=build/asan/src/cli/memorystreamer MS_IT_QUICK=1 $(PYTEST)
 
 test-asan: deps
 	cmake --preset asan >/dev/null
