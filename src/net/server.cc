@@ -5,6 +5,7 @@
 
 #include <array>
 #include <charconv>
+#include <deque>
 #include <thread>
 #include <vector>
 
@@ -47,15 +48,40 @@ result<listen_address, std::string> parse_listen_address(std::string_view text) 
     return listen_address{std::string(host), static_cast<uint16_t>(port)};
 }
 
+// A request read from the connection, answered in arrival order once its handler finishes.
+struct pending_request {
+    size_t frame_bytes = 0;
+    bool ready = false;
+    handler_outcome outcome;
+};
+
 struct server::connection {
-    explicit connection(tcp::socket s) : socket(std::move(s)) {}
+    connection(tcp::socket s, asio::io_context& io)
+      : socket(std::move(s)), writer_wakeup(io), reader_wakeup(io) {}
     tcp::socket socket;
     connection_info info;
     std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
-    bool busy = false;    // a request is being handled
-    bool closing = false; // close after the request in flight
+    // Requests in flight, oldest first; the writer answers from the front.
+    std::deque<std::shared_ptr<pending_request>> in_flight;
+    size_t in_flight_bytes = 0;
+    // Timers used as condition variables (all on the shard's thread: set the state, then cancel).
+    asio::steady_timer writer_wakeup;
+    asio::steady_timer reader_wakeup;
+    bool reader_done = false;
+    bool finished = false; // stop reading and answering: closed, failed, or a handler asked to close
     std::list<std::shared_ptr<connection>>::iterator position;
+
+    [[nodiscard]] bool busy() const noexcept { return !in_flight.empty(); }
+    void wake_writer() { writer_wakeup.cancel(); }
+    void wake_reader() { reader_wakeup.cancel(); }
 };
+
+namespace {
+asio::awaitable<void> wait_for_wakeup(asio::steady_timer& timer) {
+    timer.expires_at(std::chrono::steady_clock::time_point::max());
+    co_await timer.async_wait(no_throw);
+}
+} // namespace
 
 struct server::per_shard {
     explicit per_shard(shard& s) : home(s), sweeper(s.context()) {}
@@ -131,7 +157,7 @@ asio::awaitable<void> server::accept_loop(per_shard& local) {
         }
         _connections.fetch_add(1, std::memory_order_relaxed);
         socket.set_option(tcp::no_delay(true), ec);
-        auto conn = std::make_shared<connection>(std::move(socket));
+        auto conn = std::make_shared<connection>(std::move(socket), local.home.context());
         conn->info.home = local.home.id();
         conn->info.id = _next_connection_id.fetch_add(1, std::memory_order_relaxed);
         const auto remote = conn->socket.remote_endpoint(ec);
@@ -143,67 +169,113 @@ asio::awaitable<void> server::accept_loop(per_shard& local) {
     }
 }
 
+// The writer half of a connection: answers requests in arrival order as their handlers finish,
+// then closes the socket and waits for the reader half to stop.
 asio::awaitable<void> server::serve(std::shared_ptr<connection> conn, per_shard& local) {
-    auto log = logging::get("net");
+    asio::co_spawn(local.home.context(), read_requests(conn), asio::detached);
     std::vector<asio::const_buffer> gather;
-    try {
-        for (;;) {
-            std::array<std::byte, 4> size_prefix{};
-            auto [ec, n] = co_await asio::async_read(conn->socket, asio::buffer(size_prefix), no_throw);
-            if (ec) {
+    while (!conn->finished) {
+        while (!conn->finished && !conn->in_flight.empty() && conn->in_flight.front()->ready) {
+            std::shared_ptr<pending_request> done = std::move(conn->in_flight.front());
+            conn->in_flight.pop_front();
+            conn->in_flight_bytes -= done->frame_bytes;
+            conn->wake_reader();
+            if (done->outcome.what == handler_outcome::action::close) {
+                conn->finished = true;
                 break;
             }
-            conn->last_activity = std::chrono::steady_clock::now();
-            const auto size = load_be<int32_t>(size_prefix.data());
-            if (size < min_request_bytes || static_cast<size_t>(size) > _limits.max_request_bytes) {
-                log->warn("closing {}: frame size {} outside [{}, {}] (socket.request.max.bytes)",
-                          conn->info.peer, size, min_request_bytes, _limits.max_request_bytes);
-                break;
-            }
-            iobuf frame;
-            size_t remaining = static_cast<size_t>(size);
-            while (remaining > 0 && !ec) {
-                std::span<std::byte> room = frame.reserve(std::min(remaining, read_piece_bytes));
-                const size_t want = std::min(room.size(), remaining);
-                size_t got = 0;
-                std::tie(ec, got) =
-                  co_await conn->socket.async_read_some(asio::buffer(room.data(), want), no_throw);
-                frame.commit(got);
-                remaining -= got;
-                conn->last_activity = std::chrono::steady_clock::now();
-            }
-            if (ec) {
-                break;
-            }
-            conn->busy = true;
-            handler_outcome outcome = co_await _handler.handle(std::move(frame), conn->info);
-            if (outcome.what == handler_outcome::action::close) {
-                break;
-            }
-            if (outcome.what == handler_outcome::action::reply) {
+            if (done->outcome.what == handler_outcome::action::reply) {
                 gather.clear();
-                for (size_t i = 0; i < outcome.bytes.piece_count(); ++i) {
-                    const auto piece = outcome.bytes.piece_bytes(i);
+                for (size_t i = 0; i < done->outcome.bytes.piece_count(); ++i) {
+                    const auto piece = done->outcome.bytes.piece_bytes(i);
                     gather.emplace_back(piece.data(), piece.size());
                 }
-                std::tie(ec, n) = co_await asio::async_write(conn->socket, gather, no_throw);
+                auto [ec, n] = co_await asio::async_write(conn->socket, gather, no_throw);
                 if (ec) {
+                    conn->finished = true;
                     break;
                 }
             }
-            conn->busy = false;
             conn->last_activity = std::chrono::steady_clock::now();
-            if (conn->closing) {
-                break;
-            }
         }
-    } catch (const std::exception& e) {
-        log->error("connection {}: internal error, closing it: {}", conn->info.peer, e.what());
+        if (conn->finished || (conn->reader_done && conn->in_flight.empty())) {
+            break;
+        }
+        co_await wait_for_wakeup(conn->writer_wakeup);
     }
+    conn->finished = true;
     boost::system::error_code ignored;
-    conn->socket.close(ignored);
+    conn->socket.close(ignored); // ends a read in progress
+    conn->wake_reader();
+    while (!conn->reader_done) {
+        co_await wait_for_wakeup(conn->writer_wakeup);
+    }
     local.connections.erase(conn->position);
     _connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// The reader half: reads frames while the in-flight budget allows and starts a handler for each.
+// Handlers of one connection run concurrently, but each starts (and so reaches the partitions'
+// owners) in arrival order, which keeps produce requests to a partition in order.
+asio::awaitable<void> server::read_requests(std::shared_ptr<connection> conn) {
+    auto log = logging::get("net");
+    boost::system::error_code ec;
+    while (!conn->finished) {
+        if (conn->in_flight.size() >= _limits.max_in_flight_requests ||
+            conn->in_flight_bytes >= _limits.max_in_flight_bytes) {
+            co_await wait_for_wakeup(conn->reader_wakeup); // back-pressure: TCP fills up
+            continue;
+        }
+        std::array<std::byte, 4> size_prefix{};
+        size_t n = 0;
+        std::tie(ec, n) = co_await asio::async_read(conn->socket, asio::buffer(size_prefix), no_throw);
+        if (ec || conn->finished) {
+            break;
+        }
+        conn->last_activity = std::chrono::steady_clock::now();
+        const auto size = load_be<int32_t>(size_prefix.data());
+        if (size < min_request_bytes || static_cast<size_t>(size) > _limits.max_request_bytes) {
+            log->warn("closing {}: frame size {} outside [{}, {}] (socket.request.max.bytes)",
+                      conn->info.peer, size, min_request_bytes, _limits.max_request_bytes);
+            break;
+        }
+        iobuf frame;
+        size_t remaining = static_cast<size_t>(size);
+        while (remaining > 0 && !ec) {
+            std::span<std::byte> room = frame.reserve(std::min(remaining, read_piece_bytes));
+            const size_t want = std::min(room.size(), remaining);
+            size_t got = 0;
+            std::tie(ec, got) =
+              co_await conn->socket.async_read_some(asio::buffer(room.data(), want), no_throw);
+            frame.commit(got);
+            remaining -= got;
+            conn->last_activity = std::chrono::steady_clock::now();
+        }
+        if (ec || conn->finished) {
+            break;
+        }
+        auto slot = std::make_shared<pending_request>();
+        slot->frame_bytes = static_cast<size_t>(size);
+        conn->in_flight.push_back(slot);
+        conn->in_flight_bytes += slot->frame_bytes;
+        asio::co_spawn(conn->socket.get_executor(), run_handler(conn, slot, std::move(frame)),
+                       asio::detached);
+    }
+    conn->reader_done = true;
+    conn->wake_writer();
+}
+
+asio::awaitable<void> server::run_handler(std::shared_ptr<connection> conn,
+                                          std::shared_ptr<pending_request> slot, iobuf frame) {
+    try {
+        slot->outcome = co_await _handler.handle(std::move(frame), conn->info);
+    } catch (const std::exception& e) {
+        logging::get("net")->error("connection {}: internal error, closing it: {}", conn->info.peer,
+                                   e.what());
+        slot->outcome = handler_outcome{handler_outcome::action::close, {}};
+    }
+    slot->ready = true;
+    conn->wake_writer();
 }
 
 asio::awaitable<void> server::sweep_idle(per_shard& local) {
@@ -217,7 +289,7 @@ asio::awaitable<void> server::sweep_idle(per_shard& local) {
         }
         const auto cutoff = std::chrono::steady_clock::now() - _limits.idle_timeout;
         for (auto& conn : local.connections) {
-            if (!conn->busy && conn->last_activity < cutoff) {
+            if (!conn->busy() && conn->last_activity < cutoff) {
                 boost::system::error_code ignored;
                 conn->socket.close(ignored); // its serve() loop ends and unregisters it
             }
@@ -236,10 +308,12 @@ void server::drain(std::chrono::milliseconds grace) {
                 l->acceptor->close(ignored);
             }
             for (auto& conn : l->connections) {
-                if (conn->busy) {
-                    conn->closing = true;
-                } else {
+                // No new requests; the writer answers the ones in flight, then closes.
+                conn->socket.shutdown(tcp::socket::shutdown_receive, ignored);
+                if (!conn->busy()) {
+                    conn->finished = true;
                     conn->socket.close(ignored);
+                    conn->wake_writer();
                 }
             }
         });
@@ -253,7 +327,10 @@ void server::drain(std::chrono::milliseconds grace) {
         l->home.post([l] {
             boost::system::error_code ignored;
             for (auto& conn : l->connections) {
+                conn->finished = true;
                 conn->socket.close(ignored);
+                conn->wake_writer();
+                conn->wake_reader();
             }
         });
     }

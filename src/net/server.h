@@ -3,11 +3,12 @@
 // with SO_REUSEPORT, so the kernel spreads connections over shards and a connection lives on the
 // shard that accepted it.
 //
-// A connection reads one frame (4-byte big-endian size, then that many bytes), hands it to the
-// request_handler, writes the answer, and only then reads the next frame: pipelined requests are
-// answered in order, and a client that sends faster than it is served fills its socket buffer
-// and is slowed by TCP (back-pressure) instead of growing our memory. This is Kafka's own model
-// (a connection is muted while its request is in flight).
+// A connection reads frames (4-byte big-endian size, then that many bytes) and starts a handler
+// for each at once, so pipelined requests overlap (a produce waiting for its fsync does not hold
+// up the next one); a writer sends the answers strictly in request order. A per-connection
+// budget of requests and bytes in flight bounds this: when it is used up the connection stops
+// reading, and a client that sends faster than it is served fills its socket buffer and is slowed
+// by TCP (back-pressure) instead of growing our memory.
 //
 // Limits enforced before any allocation: the frame size (socket.request.max.bytes; a bigger or
 // negative size closes the connection), the number of connections (max.connections; extra ones
@@ -43,6 +44,10 @@ struct server_limits {
     size_t max_request_bytes = 100ULL * 1024 * 1024;
     std::chrono::milliseconds idle_timeout{600'000};
     size_t max_connections = 10'000;
+    // Per connection: stop reading while this many requests, or this many request bytes, are in
+    // flight (one request of any allowed size is always accepted).
+    size_t max_in_flight_requests = 64;
+    size_t max_in_flight_bytes = 32ULL * 1024 * 1024;
 };
 
 struct connection_info {
@@ -68,6 +73,8 @@ public:
     virtual asio::awaitable<handler_outcome> handle(iobuf frame, const connection_info& conn) = 0;
 };
 
+struct pending_request;
+
 class server {
 public:
     server(shard_set& shards, request_handler& handler, server_limits limits);
@@ -90,6 +97,9 @@ private:
 
     asio::awaitable<void> accept_loop(per_shard& local);
     asio::awaitable<void> serve(std::shared_ptr<connection> conn, per_shard& local);
+    asio::awaitable<void> read_requests(std::shared_ptr<connection> conn);
+    asio::awaitable<void> run_handler(std::shared_ptr<connection> conn, std::shared_ptr<pending_request> slot,
+                                      iobuf frame);
     asio::awaitable<void> sweep_idle(per_shard& local);
 
     shard_set& _shards;

@@ -107,9 +107,10 @@ asio::awaitable<std::vector<T>> call_on_each(shard_set& shards, std::vector<shar
             asio::post(ex, [state]() mutable { state->done(std::move(state->results)); });
             return;
         }
+        shard* here = shard::current();
         for (size_t i = 0; i < targets.size(); ++i) {
             const shard_id target = targets[i];
-            asio::post(shards.at(target).context(), [state, ex, i, target, work]() mutable {
+            auto run = [state, ex, i, target, work]() mutable {
                 work(target, [state, ex, i](T value) {
                     asio::post(ex, [state, i, value = std::move(value)]() mutable {
                         state->results[i] = std::move(value);
@@ -118,7 +119,14 @@ asio::awaitable<std::vector<T>> call_on_each(shard_set& shards, std::vector<shar
                         }
                     });
                 });
-            });
+            };
+            // Work for this shard runs now: no queueing, and still in call order with the work
+            // posted to other shards, since each shard sees the calls in the order they were made.
+            if (here != nullptr && here->id() == target) {
+                run();
+            } else {
+                asio::post(shards.at(target).context(), std::move(run));
+            }
         }
     };
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::vector<T>)>(
