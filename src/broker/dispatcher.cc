@@ -36,7 +36,7 @@ handler_outcome close_with(const net::connection_info& conn, fmt::format_string<
         logging::get("kafka")->warn("closing connection from {}: {}", conn.peer,
                                     fmt::format(why, std::forward<Args>(args)...));
     }
-    return handler_outcome{handler_outcome::action::close, {}};
+    return handler_outcome{handler_outcome::action::close, {}, {}};
 }
 
 handler_outcome api_versions_fallback(int32_t correlation_id) {
@@ -75,13 +75,16 @@ asio::awaitable<handler_outcome> dispatcher::handle(iobuf frame, const net::conn
     request_context ctx{_owner, *net::shard::current(), conn, request->header, preamble->version};
     handler_reply reply = co_await entry->handle(ctx, request->body);
     if (reply.close) {
-        co_return handler_outcome{handler_outcome::action::close, {}};
+        co_return handler_outcome{handler_outcome::action::close, {}, {}};
     }
     if (!reply.response) {
-        co_return handler_outcome{handler_outcome::action::no_reply, {}};
+        co_return handler_outcome{handler_outcome::action::no_reply, {}, {}};
     }
     handler_outcome out;
     protocol::encode_response(preamble->correlation_id, preamble->version, *reply.response, out.bytes);
+    if (reply.files && !reply.files->empty()) {
+        out.splices = reply.files->splices(out.bytes);
+    }
     co_return out;
 }
 

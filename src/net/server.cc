@@ -1,6 +1,7 @@
 #include "net/server.h"
 
 #include <netinet/tcp.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -157,6 +158,7 @@ asio::awaitable<void> server::accept_loop(per_shard& local) {
         }
         _connections.fetch_add(1, std::memory_order_relaxed);
         socket.set_option(tcp::no_delay(true), ec);
+        socket.non_blocking(true, ec); // sendfile(2) on it must not block the shard
         auto conn = std::make_shared<connection>(std::move(socket), local.home.context());
         conn->info.home = local.home.id();
         conn->info.id = _next_connection_id.fetch_add(1, std::memory_order_relaxed);
@@ -167,6 +169,63 @@ asio::awaitable<void> server::accept_loop(per_shard& local) {
         conn->position = local.connections.begin();
         asio::co_spawn(local.home.context(), serve(std::move(conn), local), asio::detached);
     }
+}
+
+namespace {
+asio::awaitable<bool> write_bytes(tcp::socket& socket, const iobuf& bytes,
+                                  std::vector<asio::const_buffer>& gather) {
+    if (bytes.empty()) {
+        co_return true;
+    }
+    gather.clear();
+    for (size_t i = 0; i < bytes.piece_count(); ++i) {
+        const auto piece = bytes.piece_bytes(i);
+        gather.emplace_back(piece.data(), piece.size());
+    }
+    auto [ec, n] = co_await asio::async_write(socket, gather, no_throw);
+    co_return !ec;
+}
+
+// sendfile(2) from the file straight to the socket: the bytes never enter user space.
+asio::awaitable<bool> send_file(tcp::socket& socket, const file_splice& splice) {
+    auto offset = static_cast<off_t>(splice.file_offset);
+    size_t left = splice.length;
+    while (left > 0) {
+        const ssize_t sent = ::sendfile(socket.native_handle(), splice.fd, &offset, left);
+        if (sent > 0) {
+            left -= static_cast<size_t>(sent);
+            continue;
+        }
+        if (sent < 0 && (errno == EAGAIN || errno == EINTR)) {
+            auto [ec] = co_await socket.async_wait(tcp::socket::wait_write, no_throw);
+            if (ec) {
+                co_return false;
+            }
+            continue;
+        }
+        // 0: the file ended early; the frame cannot be completed, so the connection must close.
+        co_return false;
+    }
+    co_return true;
+}
+} // namespace
+
+asio::awaitable<bool> server::write_outcome(connection& conn, const handler_outcome& outcome,
+                                            std::vector<asio::const_buffer>& gather) {
+    if (outcome.splices.empty()) {
+        co_return co_await write_bytes(conn.socket, outcome.bytes, gather);
+    }
+    size_t position = 0;
+    for (const file_splice& splice : outcome.splices) {
+        if (!co_await write_bytes(conn.socket, outcome.bytes.share(position, splice.position - position),
+                                  gather) ||
+            !co_await send_file(conn.socket, splice)) {
+            co_return false;
+        }
+        position = splice.position + splice.length;
+    }
+    co_return co_await write_bytes(conn.socket,
+                                   outcome.bytes.share(position, outcome.bytes.size() - position), gather);
 }
 
 // The writer half of a connection: answers requests in arrival order as their handlers finish,
@@ -185,13 +244,7 @@ asio::awaitable<void> server::serve(std::shared_ptr<connection> conn, per_shard&
                 break;
             }
             if (done->outcome.what == handler_outcome::action::reply) {
-                gather.clear();
-                for (size_t i = 0; i < done->outcome.bytes.piece_count(); ++i) {
-                    const auto piece = done->outcome.bytes.piece_bytes(i);
-                    gather.emplace_back(piece.data(), piece.size());
-                }
-                auto [ec, n] = co_await asio::async_write(conn->socket, gather, no_throw);
-                if (ec) {
+                if (!co_await write_outcome(*conn, done->outcome, gather)) {
                     conn->finished = true;
                     break;
                 }
@@ -272,7 +325,7 @@ asio::awaitable<void> server::run_handler(std::shared_ptr<connection> conn,
     } catch (const std::exception& e) {
         logging::get("net")->error("connection {}: internal error, closing it: {}", conn->info.peer,
                                    e.what());
-        slot->outcome = handler_outcome{handler_outcome::action::close, {}};
+        slot->outcome = handler_outcome{handler_outcome::action::close, {}, {}};
     }
     slot->ready = true;
     conn->wake_writer();

@@ -21,8 +21,10 @@
 #include <list>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -56,11 +58,22 @@ struct connection_info {
     std::string peer; // "host:port" of the client
 };
 
+// Bytes of a response that are sent from a file with sendfile(2) instead of from memory: the
+// response's `bytes` hold placeholders at [position, position + length), which are skipped.
+struct file_splice {
+    size_t position = 0;
+    size_t length = 0;
+    std::shared_ptr<const void> keep_alive; // keeps `fd` open until the bytes are sent
+    int fd = -1;
+    uint64_t file_offset = 0;
+};
+
 // What to do after a request.
 struct handler_outcome {
     enum class action : uint8_t { reply, no_reply, close };
     action what = action::reply;
-    iobuf bytes; // whole response frame(s), size prefix included, for action::reply
+    iobuf bytes;                      // whole response frame(s), size prefix included, for action::reply
+    std::vector<file_splice> splices; // in position order; empty for most responses
 };
 
 // Implemented by the broker. handle() runs on the connection's shard.
@@ -101,6 +114,8 @@ private:
     asio::awaitable<void> run_handler(std::shared_ptr<connection> conn, std::shared_ptr<pending_request> slot,
                                       iobuf frame);
     asio::awaitable<void> sweep_idle(per_shard& local);
+    static asio::awaitable<bool> write_outcome(connection& conn, const handler_outcome& outcome,
+                                               std::vector<asio::const_buffer>& gather);
 
     shard_set& _shards;
     request_handler& _handler;

@@ -32,7 +32,8 @@ struct fetch_outcome {
     int16_t error = 0;
     model::offset high_watermark{-1};
     model::offset log_start{-1};
-    iobuf records;
+    std::vector<storage::file_slice> slices; // whole batches, sent with sendfile or copied
+    uint64_t bytes = 0;
 };
 
 // A parked fetch registers with each partition; expired registrations are dropped now and then so
@@ -82,18 +83,9 @@ std::vector<fetch_outcome> read_on_owner(partition_manager& partitions, const st
             }
             continue;
         }
-        for (const storage::file_slice& slice : read->slices) {
-            std::span<std::byte> room = out.records.reserve(slice.length);
-            if (auto copied = slice.source->read_exact(slice.position, room.first(slice.length)); !copied) {
-                out.records.clear();
-                out.error = error_code(kafka_error::kafka_storage_error);
-                logging::get("fetch")->error("read of {}-{} failed: {}", item.topic, item.partition,
-                                             copied.error().message);
-                break;
-            }
-            out.records.commit(slice.length);
-        }
-        budget -= static_cast<int64_t>(out.records.size());
+        out.bytes = read->bytes;
+        out.slices = std::move(read->slices);
+        budget -= static_cast<int64_t>(out.bytes);
     }
     return outcomes;
 }
@@ -143,7 +135,7 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
         bool any_error = false;
         for (const auto& shard_results : results) {
             for (const auto& out : shard_results) {
-                available += static_cast<int64_t>(out.records.size());
+                available += static_cast<int64_t>(out.bytes);
                 any_error |= out.error != 0;
             }
         }
@@ -161,6 +153,7 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
         answer.partitions.resize(topic.partitions.size());
     }
     int64_t sent = 0;
+    auto files = std::make_shared<file_backed_records>();
     for (size_t o = 0; o < owners.size(); ++o) {
         for (size_t i = 0; i < (*plan)[o].size(); ++i) {
             const fetch_item& item = (*plan)[o][i];
@@ -174,18 +167,27 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
             if (request.isolation_level == 1) {
                 answer.aborted_transactions.emplace();
             }
+            answer.records = iobuf{};
             // The response's max_bytes over all owners; the first data always fits (KIP-74).
-            if (!out.records.empty() && sent > 0 &&
-                sent + static_cast<int64_t>(out.records.size()) > max_bytes) {
-                out.records.clear();
+            const auto bytes = static_cast<int64_t>(out.bytes);
+            if (bytes == 0 || (sent > 0 && sent + bytes > max_bytes)) {
+                continue;
             }
-            sent += static_cast<int64_t>(out.records.size());
-            answer.records = std::move(out.records);
+            sent += bytes;
+            if (auto stand_in = files->placeholder(out.slices)) {
+                answer.records = std::move(*stand_in);
+            } else if (auto copy = read_slices(out.slices)) {
+                answer.records = std::move(*copy);
+            } else {
+                answer.error_code = error_code(kafka_error::kafka_storage_error);
+                logging::get("fetch")->error("read of {}-{} failed: {}", item.topic, item.partition,
+                                             copy.error().message);
+            }
         }
     }
     // Partitions are answered in request order (the loop above fills slots by position); owners
     // that were never asked (an empty request) leave nothing to fill.
-    co_return handler_reply{std::move(r)};
+    co_return handler_reply{std::move(r), false, std::move(files)};
 }
 
 } // namespace ms::broker

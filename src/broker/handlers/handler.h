@@ -5,10 +5,12 @@
 // other shards. Each handler lives in its own file under handlers/ (one per API family).
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include <boost/asio/awaitable.hpp>
 
+#include "broker/file_backed_records.h"
 #include "net/server.h"
 #include "protocol/frame.h"
 #include "protocol/kafka_error.h"
@@ -26,8 +28,16 @@ struct request_context {
 };
 
 struct handler_reply {
+    handler_reply() = default;
+    // NOLINTNEXTLINE(google-explicit-constructor): handlers return their response directly
+    handler_reply(protocol::any_response r) : response(std::move(r)) {}
+    handler_reply(std::optional<protocol::any_response> r, bool close_after,
+                  std::shared_ptr<file_backed_records> sent_from_files = nullptr)
+      : response(std::move(r)), close(close_after), files(std::move(sent_from_files)) {}
+
     std::optional<protocol::any_response> response; // nothing: send no response (acks=0)
     bool close = false;                             // close the connection after this request
+    std::shared_ptr<file_backed_records> files;     // records sent with sendfile (Fetch)
 };
 
 using handler_fn = boost::asio::awaitable<handler_reply> (*)(request_context&, protocol::any_request&);

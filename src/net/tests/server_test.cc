@@ -26,10 +26,10 @@ public:
     asio::awaitable<handler_outcome> handle(iobuf frame, const connection_info& /*conn*/) override {
         const std::string text = frame.to_string();
         if (text[0] == 'C') {
-            co_return handler_outcome{handler_outcome::action::close, {}};
+            co_return handler_outcome{handler_outcome::action::close, {}, {}};
         }
         if (text[0] == 'N') {
-            co_return handler_outcome{handler_outcome::action::no_reply, {}};
+            co_return handler_outcome{handler_outcome::action::no_reply, {}, {}};
         }
         asio::steady_timer delay(shard::current()->context(), std::chrono::milliseconds(text[0] - '0'));
         co_await delay.async_wait(asio::use_awaitable);
