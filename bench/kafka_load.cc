@@ -37,9 +37,20 @@ struct options {
     long seconds = 10;
 };
 
+long number(const char* text) {
+    char* end = nullptr;
+    const long value = std::strtol(text, &end, 10);
+    if (end == text || *end != '\0') {
+        (void)std::fprintf(stderr, "not a number: %s\n", text);
+        std::exit(2);
+    }
+    return value;
+}
+
 [[noreturn]] void usage() {
-    std::fprintf(stderr, "usage: kafka_load produce|consume|e2e BOOTSTRAP TOPIC [--messages N] [--size B] "
-                         "[--partitions P] [--acks 0|1|all] [--rate R] [--seconds S]\n");
+    (void)std::fprintf(stderr,
+                       "usage: kafka_load produce|consume|e2e BOOTSTRAP TOPIC [--messages N] [--size B] "
+                       "[--partitions P] [--acks 0|1|all] [--rate R] [--seconds S]\n");
     std::exit(2);
 }
 
@@ -55,17 +66,17 @@ options parse(int argc, char** argv) {
         const std::string flag = argv[i];
         const char* value = argv[i + 1];
         if (flag == "--messages") {
-            o.messages = std::atol(value);
+            o.messages = number(value);
         } else if (flag == "--size") {
-            o.size = std::atol(value);
+            o.size = number(value);
         } else if (flag == "--partitions") {
-            o.partitions = std::atoi(value);
+            o.partitions = static_cast<int>(number(value));
         } else if (flag == "--acks") {
             o.acks = value;
         } else if (flag == "--rate") {
-            o.rate = std::atol(value);
+            o.rate = number(value);
         } else if (flag == "--seconds") {
-            o.seconds = std::atol(value);
+            o.seconds = number(value);
         } else {
             usage();
         }
@@ -76,7 +87,7 @@ options parse(int argc, char** argv) {
 void set(rd_kafka_conf_t* conf, const char* key, const std::string& value) {
     char error[512];
     if (rd_kafka_conf_set(conf, key, value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
-        std::fprintf(stderr, "config %s=%s: %s\n", key, value.c_str(), error);
+        (void)std::fprintf(stderr, "config %s=%s: %s\n", key, value.c_str(), error);
         std::exit(2);
     }
 }
@@ -105,7 +116,7 @@ rd_kafka_t* make_producer(const options& o, const std::string& linger) {
     char error[512];
     rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
     if (rk == nullptr) {
-        std::fprintf(stderr, "producer: %s\n", error);
+        (void)std::fprintf(stderr, "producer: %s\n", error);
         std::exit(1);
     }
     return rk;
@@ -123,7 +134,7 @@ rd_kafka_t* make_consumer(const options& o, const std::string& wait_ms) {
     char error[512];
     rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
     if (rk == nullptr) {
-        std::fprintf(stderr, "consumer: %s\n", error);
+        (void)std::fprintf(stderr, "consumer: %s\n", error);
         std::exit(1);
     }
     rd_kafka_poll_set_consumer(rk);
@@ -162,7 +173,7 @@ int produce(const options& o) {
                 continue;
             }
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                std::fprintf(stderr, "produce: %s\n", rd_kafka_err2str(err));
+                (void)std::fprintf(stderr, "produce: %s\n", rd_kafka_err2str(err));
                 return 1;
             }
             break;
@@ -174,7 +185,7 @@ int produce(const options& o) {
     rd_kafka_flush(rk, 120'000);
     const double elapsed = seconds_since(start);
     rd_kafka_topic_destroy(topic);
-    std::printf(
+    (void)std::printf(
       "{\"mode\":\"produce\",\"acks\":\"%s\",\"messages\":%ld,\"size\":%ld,\"failed\":%ld,\"seconds\":%.3f,"
       "\"msg_per_s\":%.0f,\"mb_per_s\":%.1f}\n",
       o.acks.c_str(), delivered.load(), o.size, failed.load(), elapsed, double(delivered.load()) / elapsed,
@@ -204,9 +215,10 @@ int consume(const options& o) {
         rd_kafka_message_destroy(m);
     }
     const double elapsed = seconds_since(start);
-    std::printf("{\"mode\":\"consume\",\"messages\":%ld,\"bytes\":%ld,\"seconds\":%.3f,\"msg_per_s\":%.0f,"
-                "\"mb_per_s\":%.1f}\n",
-                count, bytes, elapsed, double(count) / elapsed, double(bytes) / elapsed / 1e6);
+    (void)std::printf(
+      "{\"mode\":\"consume\",\"messages\":%ld,\"bytes\":%ld,\"seconds\":%.3f,\"msg_per_s\":%.0f,"
+      "\"mb_per_s\":%.1f}\n",
+      count, bytes, elapsed, double(count) / elapsed, double(bytes) / elapsed / 1e6);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return count == o.messages ? 0 : 1;
@@ -263,7 +275,7 @@ int end_to_end(const options& o) {
         const auto idx = static_cast<size_t>(q * double(latencies_ns.size() - 1));
         return double(latencies_ns[idx]) / 1000.0;
     };
-    std::printf(
+    (void)std::printf(
       "{\"mode\":\"e2e\",\"rate\":%ld,\"sent\":%ld,\"received\":%zu,\"p50_us\":%.0f,\"p99_us\":%.0f,"
       "\"p999_us\":%.0f,\"max_us\":%.0f}\n",
       o.rate, delivered.load(), latencies_ns.size(), pct(0.5), pct(0.99), pct(0.999), pct(1.0));

@@ -1,5 +1,7 @@
 #include "broker/partition_manager.h"
 
+#include <cstdio>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>

@@ -1,9 +1,14 @@
 // memorystreamer: the one binary. `memorystreamer serve` runs a broker; more commands follow.
+#include <cstdio>
+#include <exception>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/serve.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     CLI::App app("MemoryStreamer: a Kafka-compatible streaming broker", "memorystreamer");
     app.set_version_flag("--version", "memorystreamer 0.1.0");
     app.require_subcommand(1);
@@ -18,4 +23,17 @@ int main(int argc, char** argv) {
         return ms::cli::run_serve(serve);
     }
     return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        (void)std::fprintf(stderr, "memorystreamer: fatal: %s\n", e.what());
+    } catch (...) {
+        (void)std::fprintf(stderr, "memorystreamer: fatal: unknown exception\n");
+    }
+    return 1;
 }

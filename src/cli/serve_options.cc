@@ -121,7 +121,9 @@ result<void, std::string> apply_options(const std::map<std::string, std::string>
                                         broker::broker_config& config, logging_settings& logs) {
     constexpr int64_t max_i64 = std::numeric_limits<int64_t>::max();
     constexpr int64_t max_i32 = std::numeric_limits<int32_t>::max();
-    for (const auto& [key, value] : values) {
+    for (const auto& entry : values) {
+        const std::string& key = entry.first; // named references: lambdas below capture them
+        const std::string& value = entry.second;
         result<void, std::string> applied;
         auto set_int = [&](int64_t min, int64_t max, const std::function<void(int64_t)>& set) {
             auto v = integer(key, value, min, max);

@@ -28,7 +28,7 @@ using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT
 // The smallest request: api key, version, correlation id, client id length.
 constexpr int32_t min_request_bytes = 2 + 2 + 4 + 2;
 // Frame bodies are read in pieces of at most this size, so memory follows the bytes received.
-constexpr size_t read_piece_bytes = 64 * 1024;
+constexpr size_t read_piece_bytes = size_t{64} * 1024;
 } // namespace
 
 result<listen_address, std::string> parse_listen_address(std::string_view text) {
