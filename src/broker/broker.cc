@@ -1,5 +1,11 @@
 #include "broker/broker.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <future>
 #include <set>
 #include <thread>
@@ -94,6 +100,26 @@ result<void, std::string> broker::load_cluster_id() {
     return {};
 }
 
+result<void, std::string> broker::lock_data_dir() {
+    const auto path = _config.data_dir / ".lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return unexpected(fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int e = errno;
+        ::close(fd);
+        if (e == EWOULDBLOCK) {
+            return unexpected(fmt::format("data directory {} is in use by another running broker; stop it or "
+                                          "choose another --data-dir",
+                                          _config.data_dir.string()));
+        }
+        return unexpected(fmt::format("cannot lock {}: {}", path.string(), std::strerror(e)));
+    }
+    _lock_fd = fd; // held (and the lock with it) until the process exits
+    return {};
+}
+
 result<void, std::string> broker::start() {
     auto log = logging::get("broker");
     std::error_code ec;
@@ -101,6 +127,16 @@ result<void, std::string> broker::start() {
     if (ec) {
         return unexpected(fmt::format("cannot create data directory {}: {} (choose another with --data-dir)",
                                       _config.data_dir.string(), ec.message()));
+    }
+    if (auto locked = lock_data_dir(); !locked) {
+        return unexpected(locked.error());
+    }
+    const auto& host = _config.listen.host;
+    if (!_config.advertise && (host == "0.0.0.0" || host == "::")) {
+        return unexpected(
+          fmt::format("listening on {} (every interface) needs --advertise HOST:PORT: the address "
+                      "clients are told to connect to",
+                      host));
     }
     if (auto id = load_cluster_id(); !id) {
         return unexpected(id.error());
@@ -115,6 +151,7 @@ result<void, std::string> broker::start() {
         s = snapshot;
     }
     _shards.start();
+    _shards_running = true;
 
     const auto started = std::chrono::steady_clock::now();
     size_t partitions = 0;
@@ -166,6 +203,9 @@ void broker::stop() {
         return;
     }
     _stopping = true;
+    if (!_shards_running) { // start() failed before anything ran: nothing to drain or close
+        return;
+    }
     auto log = logging::get("broker");
     if (_server) {
         log->info("shutting down: finishing requests in flight");

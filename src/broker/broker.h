@@ -79,6 +79,8 @@ private:
     void publish_topics();
     boost::asio::awaitable<void> retention_loop(net::shard_id id);
     [[nodiscard]] result<void, std::string> load_cluster_id();
+    // One broker per data directory: an exclusive flock on <data dir>/.lock.
+    [[nodiscard]] result<void, std::string> lock_data_dir();
     // Runs fn(shard_id) on every shard and waits (main thread only).
     void run_on_every_shard(const std::function<void(net::shard_id)>& fn);
 
@@ -93,6 +95,8 @@ private:
     std::unique_ptr<net::server> _server;
     std::vector<std::unique_ptr<boost::asio::steady_timer>> _retention_timers;
     bool _stopping = false;
+    bool _shards_running = false;
+    int _lock_fd = -1;
 };
 
 } // namespace ms::broker
