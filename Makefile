@@ -61,8 +61,9 @@ test-asan: deps
 	ctest --preset asan $(CTEST_FLAGS)
 
 # TSan covers the code that runs threads (fragment pool hand-offs, the storage flusher, group
-# commit); the single-threaded codec gains nothing from it and would double the build time.
-TSAN_TESTS := base_test storage_test fault_crash_test
+# commit, shards and cross-shard calls in net); the single-threaded codec gains nothing from it and
+# would double the build time.
+TSAN_TESTS := base_test storage_test fault_crash_test net_test
 test-tsan: deps
 	cmake --preset tsan >/dev/null
 	cmake --build --preset tsan -j $(JOBS) --target $(TSAN_TESTS) crash_writer
