@@ -188,8 +188,12 @@ result<void, std::string> broker::start() {
     if (auto listening = _server->listen(_config.listen); !listening) {
         return unexpected(listening.error());
     }
+    // Every timer exists before any loop starts: the loops run at once on their shards, and must
+    // not read the vector while this thread is still growing it.
     for (net::shard_id i = 0; i < _shards.size(); ++i) {
         _retention_timers.push_back(std::make_unique<asio::steady_timer>(_shards.at(i).context()));
+    }
+    for (net::shard_id i = 0; i < _shards.size(); ++i) {
         asio::co_spawn(_shards.at(i).context(), retention_loop(i), asio::detached);
     }
     log->info("Kafka API on {}:{} (advertised as {}:{}), data in {}", _config.listen.host,
