@@ -17,7 +17,9 @@ const std::vector<serve_option> options{
   {"advertise", "", "address given to clients in metadata (default: the listen address)"},
   {"data.dir", "./data", "where topics and logs are stored"},
   {"smp", "0", "number of shards (threads, one per core); 0 = every available core"},
-  {"pin.shards", "true", "pin each shard to its own core"},
+  {"pin.shards", "false",
+   "pin each shard to its own core: for machines dedicated to the broker (with clients on the same cores, "
+   "pinned shards cannot move off a busy core and tail latency suffers)"},
   {"node.id", "0", "this broker's node id"},
   {"num.partitions", "1", "partition count of auto-created topics and of CreateTopics with -1"},
   {"auto.create.topics.enable", "true", "create unknown topics named in a Metadata request"},
