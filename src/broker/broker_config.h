@@ -18,7 +18,7 @@ struct broker_config {
     std::optional<net::listen_address> advertise; // advertise; the listen address when unset
     std::filesystem::path data_dir = "data";      // data.dir
     size_t smp = 0;                               // smp; 0 = one shard per available core
-    bool pin_shards = true;                       // pin.shards
+    bool pin_shards = false;                      // pin.shards (off: see cli/serve_options.cc)
     int32_t node_id = 0;                          // node.id
     int32_t num_partitions = 1;                   // num.partitions (auto-created topics)
     bool auto_create_topics = true;               // auto.create.topics.enable
