@@ -11,6 +11,7 @@
 #include "base/logging.h"
 #include "broker/broker.h"
 #include "broker/handlers/handler.h"
+#include "broker/handlers/owner_plan.h"
 
 namespace ms::broker {
 
@@ -96,26 +97,18 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
     const auto& request = std::get<protocol::fetch_request>(body);
     broker& b = ctx.owner;
 
-    std::vector<net::shard_id> owners;
-    std::vector<std::vector<fetch_item>> per_owner;
+    auto plan = std::make_shared<owner_plan<fetch_item>>();
     size_t partition_count = 0;
     for (size_t t = 0; t < request.topics.size(); ++t) {
         const auto& topic = request.topics[t];
         for (size_t p = 0; p < topic.partitions.size(); ++p) {
             const auto& part = topic.partitions[p];
-            const net::shard_id owner = b.shard_of(topic.topic, part.partition.value());
-            auto slot = std::find(owners.begin(), owners.end(), owner);
-            if (slot == owners.end()) {
-                owners.push_back(owner);
-                per_owner.emplace_back();
-                slot = owners.end() - 1;
-            }
-            per_owner[static_cast<size_t>(slot - owners.begin())].push_back(fetch_item{
-              topic.topic, part.partition.value(), part.fetch_offset, part.partition_max_bytes, t, p});
+            plan->add(b.shard_of(topic.topic, part.partition.value()),
+                      fetch_item{topic.topic, part.partition.value(), part.fetch_offset,
+                                 part.partition_max_bytes, t, p});
             ++partition_count;
         }
     }
-    const auto plan = std::make_shared<std::vector<std::vector<fetch_item>>>(std::move(per_owner));
     const int64_t max_bytes = request.max_bytes;
     const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, request.max_wait_ms));
@@ -125,12 +118,11 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
         const bool may_wait = request.max_wait_ms > 0 && std::chrono::steady_clock::now() < deadline;
         auto waiter = may_wait ? std::make_shared<fetch_waiter>(ctx.home) : nullptr;
         // Named, not a temporary inside the co_await expression: GCC 12 destroys those twice.
-        auto read_there = [&b, plan, owners, max_bytes, waiter](net::shard_id shard, auto reply) {
-            const size_t slot =
-              static_cast<size_t>(std::find(owners.begin(), owners.end(), shard) - owners.begin());
-            reply(read_on_owner(b.partitions_on(shard), (*plan)[slot], max_bytes, waiter));
+        auto read_there = [&b, plan, max_bytes, waiter](net::shard_id shard, auto reply) {
+            reply(read_on_owner(b.partitions_on(shard), plan->items_for(shard), max_bytes, waiter));
         };
-        results = co_await net::call_on_each<std::vector<fetch_outcome>>(b.shards(), owners, read_there);
+        results =
+          co_await net::call_on_each<std::vector<fetch_outcome>>(b.shards(), plan->owners, read_there);
         int64_t available = 0;
         bool any_error = false;
         for (const auto& shard_results : results) {
@@ -154,9 +146,9 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
     }
     int64_t sent = 0;
     auto files = std::make_shared<file_backed_records>();
-    for (size_t o = 0; o < owners.size(); ++o) {
-        for (size_t i = 0; i < (*plan)[o].size(); ++i) {
-            const fetch_item& item = (*plan)[o][i];
+    for (size_t o = 0; o < plan->owners.size(); ++o) {
+        for (size_t i = 0; i < plan->items[o].size(); ++i) {
+            const fetch_item& item = plan->items[o][i];
             fetch_outcome& out = results[o][i];
             fetch_partition_answer& answer = r.responses[item.topic_index].partitions[item.partition_index];
             answer.partition_index = model::partition_id(item.partition);

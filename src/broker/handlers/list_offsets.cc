@@ -2,6 +2,7 @@
 // at or after a time. v0 answers in the old list form (old_style_offsets).
 #include "broker/broker.h"
 #include "broker/handlers/handler.h"
+#include "broker/handlers/owner_plan.h"
 
 namespace ms::broker {
 
@@ -63,8 +64,7 @@ boost::asio::awaitable<handler_reply> handle_list_offsets(request_context& ctx, 
     const auto& request = std::get<protocol::list_offsets_request>(body);
     broker& b = ctx.owner;
     protocol::list_offsets_response r;
-    std::vector<net::shard_id> owners;
-    std::vector<std::vector<lookup_item>> per_owner;
+    auto plan = std::make_shared<owner_plan<lookup_item>>();
     for (size_t t = 0; t < request.topics.size(); ++t) {
         const auto& topic = request.topics[t];
         auto& answer = r.topics.emplace_back();
@@ -73,28 +73,19 @@ boost::asio::awaitable<handler_reply> handle_list_offsets(request_context& ctx, 
         for (size_t p = 0; p < topic.partitions.size(); ++p) {
             const auto& part = topic.partitions[p];
             answer.partitions[p].partition_index = part.partition_index;
-            const net::shard_id owner = b.shard_of(topic.name, part.partition_index.value());
-            auto slot = std::find(owners.begin(), owners.end(), owner);
-            if (slot == owners.end()) {
-                owners.push_back(owner);
-                per_owner.emplace_back();
-                slot = owners.end() - 1;
-            }
-            per_owner[static_cast<size_t>(slot - owners.begin())].push_back(
-              lookup_item{topic.name, part.partition_index.value(), part.timestamp, t, p});
+            plan->add(b.shard_of(topic.name, part.partition_index.value()),
+                      lookup_item{topic.name, part.partition_index.value(), part.timestamp, t, p});
         }
     }
-    const auto plan = std::make_shared<std::vector<std::vector<lookup_item>>>(std::move(per_owner));
     // Named, not a temporary inside the co_await expression: GCC 12 destroys those twice.
-    auto look_up_there = [&b, plan, owners](net::shard_id shard, auto reply) {
-        const size_t slot =
-          static_cast<size_t>(std::find(owners.begin(), owners.end(), shard) - owners.begin());
-        reply(look_up_on_owner(b.partitions_on(shard), (*plan)[slot]));
+    auto look_up_there = [&b, plan](net::shard_id shard, auto reply) {
+        reply(look_up_on_owner(b.partitions_on(shard), plan->items_for(shard)));
     };
-    auto results = co_await net::call_on_each<std::vector<lookup_outcome>>(b.shards(), owners, look_up_there);
-    for (size_t o = 0; o < owners.size(); ++o) {
-        for (size_t i = 0; i < (*plan)[o].size(); ++i) {
-            const lookup_item& item = (*plan)[o][i];
+    auto results =
+      co_await net::call_on_each<std::vector<lookup_outcome>>(b.shards(), plan->owners, look_up_there);
+    for (size_t o = 0; o < plan->owners.size(); ++o) {
+        for (size_t i = 0; i < plan->items[o].size(); ++i) {
+            const lookup_item& item = plan->items[o][i];
             const lookup_outcome& out = results[o][i];
             auto& answer = r.topics[item.topic_index].partitions[item.partition_index];
             answer.error_code = out.error;

@@ -12,6 +12,7 @@
 #include "base/logging.h"
 #include "broker/broker.h"
 #include "broker/handlers/handler.h"
+#include "broker/handlers/owner_plan.h"
 #include "model/record_batch.h"
 
 namespace ms::broker {
@@ -211,8 +212,7 @@ boost::asio::awaitable<handler_reply> handle_produce(request_context& ctx, proto
     const bool valid_acks = request.acks == 0 || request.acks == 1 || request.acks == -1;
 
     // Group the partitions by owner shard, remembering where each answer goes.
-    std::vector<net::shard_id> owners;
-    std::vector<std::vector<produce_item>> per_owner;
+    auto plan = std::make_shared<owner_plan<produce_item>>();
     for (size_t t = 0; t < request.topic_data.size(); ++t) {
         const auto& topic = request.topic_data[t];
         auto& topic_answer = r.responses.emplace_back();
@@ -226,33 +226,23 @@ boost::asio::awaitable<handler_reply> handle_produce(request_context& ctx, proto
                 answer.error_code = error_code(kafka_error::invalid_required_acks);
                 continue;
             }
-            const net::shard_id owner = b.shard_of(topic.name, part.index.value());
-            auto slot = std::find(owners.begin(), owners.end(), owner);
-            if (slot == owners.end()) {
-                owners.push_back(owner);
-                per_owner.emplace_back();
-                slot = owners.end() - 1;
-            }
-            per_owner[static_cast<size_t>(slot - owners.begin())].push_back(
-              produce_item{topic.name, part.index.value(), &part.records, t, p});
+            plan->add(b.shard_of(topic.name, part.index.value()),
+                      produce_item{topic.name, part.index.value(), &part.records, t, p});
         }
     }
     // Even for acks=0 the request waits for the owners: they read the request's bytes.
-    auto shared_plan = std::make_shared<std::vector<std::vector<produce_item>>>(std::move(per_owner));
-    std::vector<net::shard_id> targets = owners;
+    std::vector<net::shard_id> targets = plan->owners;
     const int16_t acks = request.acks;
     const protocol::api_version version = ctx.version;
     // Named, not a temporary inside the co_await expression: GCC 12 destroys those twice.
-    auto append_there = [&b, shared_plan, owners, acks, version](net::shard_id shard, auto reply) {
-        const size_t slot =
-          static_cast<size_t>(std::find(owners.begin(), owners.end(), shard) - owners.begin());
-        append_on_owner(b.partitions_on(shard), (*shared_plan)[slot], acks, version, std::move(reply));
+    auto append_there = [&b, plan, acks, version](net::shard_id shard, auto reply) {
+        append_on_owner(b.partitions_on(shard), plan->items_for(shard), acks, version, std::move(reply));
     };
     auto results =
       co_await net::call_on_each<std::vector<produce_outcome>>(b.shards(), std::move(targets), append_there);
     bool failed = false;
-    for (size_t o = 0; o < owners.size(); ++o) {
-        const auto& items = (*shared_plan)[o];
+    for (size_t o = 0; o < plan->owners.size(); ++o) {
+        const auto& items = plan->items[o];
         for (size_t i = 0; i < items.size(); ++i) {
             const produce_outcome& out = results[o][i];
             auto& answer = r.responses[items[i].topic_index].partition_responses[items[i].partition_index];

@@ -1,0 +1,33 @@
+#pragma once
+// owner_plan: the partitions of one request grouped by the shard that owns them, so a handler
+// sends each owner one message with all of its partitions (net::call_on_each) and puts the
+// answers back in request order.
+#include <algorithm>
+#include <vector>
+
+#include "net/shard.h"
+
+namespace ms::broker {
+
+template<typename Item>
+struct owner_plan {
+    std::vector<net::shard_id> owners;    // each owner once, in the order first seen
+    std::vector<std::vector<Item>> items; // items[i] go to owners[i], in request order
+
+    void add(net::shard_id owner, Item item) {
+        auto slot = std::find(owners.begin(), owners.end(), owner);
+        if (slot == owners.end()) {
+            owners.push_back(owner);
+            items.emplace_back();
+            slot = owners.end() - 1;
+        }
+        items[static_cast<size_t>(slot - owners.begin())].push_back(std::move(item));
+    }
+
+    // REQUIRES: `owner` is one of owners.
+    [[nodiscard]] const std::vector<Item>& items_for(net::shard_id owner) const {
+        return items[static_cast<size_t>(std::find(owners.begin(), owners.end(), owner) - owners.begin())];
+    }
+};
+
+} // namespace ms::broker
