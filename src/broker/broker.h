@@ -6,6 +6,7 @@
 // topic table is changed only on shard 0 (the controller) and published to each shard as an
 // immutable snapshot by posting; a shard reads its own copy without locks. A partition is owned
 // by shard_of(topic, partition); handlers on other shards reach it through net::call_on.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -94,7 +95,7 @@ private:
     std::unique_ptr<dispatcher> _dispatcher;
     std::unique_ptr<net::server> _server;
     std::vector<std::unique_ptr<boost::asio::steady_timer>> _retention_timers;
-    bool _stopping = false;
+    std::atomic<bool> _stopping{false}; // read by the shards' retention loops
     bool _shards_running = false;
     int _lock_fd = -1;
 };
