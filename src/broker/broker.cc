@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <future>
 #include <set>
@@ -46,7 +47,13 @@ broker::broker(broker_config config)
 }
 
 broker::~broker() {
-    stop();
+    try {
+        stop();
+    } catch (const std::exception& e) { // logging can throw; a destructor must not
+        (void)std::fprintf(stderr, "stopping the broker: %s\n", e.what());
+    } catch (...) {
+        (void)std::fprintf(stderr, "stopping the broker: unknown exception\n");
+    }
 }
 
 net::shard_id broker::shard_of(std::string_view topic, int32_t partition) const noexcept {

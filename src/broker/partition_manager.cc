@@ -47,7 +47,13 @@ partition_manager::partition_manager(net::shard& home, storage::flusher& flush,
   : _home(home), _flush(flush), _data_dir(std::move(data_dir)) {}
 
 partition_manager::~partition_manager() {
-    close_all();
+    try {
+        close_all();
+    } catch (const std::exception& e) { // logging can throw; a destructor must not
+        (void)std::fprintf(stderr, "closing partitions: %s\n", e.what());
+    } catch (...) {
+        (void)std::fprintf(stderr, "closing partitions: unknown exception\n");
+    }
 }
 
 result<void, std::string> partition_manager::open(const std::string& topic, int32_t index,
