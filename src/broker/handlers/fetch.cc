@@ -98,7 +98,6 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
     broker& b = ctx.owner;
 
     auto plan = std::make_shared<owner_plan<fetch_item>>();
-    size_t partition_count = 0;
     for (size_t t = 0; t < request.topics.size(); ++t) {
         const auto& topic = request.topics[t];
         for (size_t p = 0; p < topic.partitions.size(); ++p) {
@@ -106,7 +105,6 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
             plan->add(b.shard_of(topic.topic, part.partition.value()),
                       fetch_item{topic.topic, part.partition.value(), part.fetch_offset,
                                  part.partition_max_bytes, t, p});
-            ++partition_count;
         }
     }
     const int64_t max_bytes = request.max_bytes;
@@ -131,7 +129,7 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
                 any_error |= out.error != 0;
             }
         }
-        if (!may_wait || any_error || available >= request.min_bytes || partition_count == 0) {
+        if (!may_wait || any_error || available >= request.min_bytes || plan->owners.empty()) {
             break;
         }
         co_await waiter->wait_until(deadline);

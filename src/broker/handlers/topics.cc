@@ -77,12 +77,10 @@ boost::asio::awaitable<handler_reply> handle_delete_topics(request_context& ctx,
     protocol::delete_topics_response r;
     std::vector<std::string> names;
     // v6 names topics by name or by id; earlier versions by name only.
-    std::vector<std::optional<protocol::uuid>> by_id;
     if (ctx.version >= 6) {
         for (const auto& t : request.topics) {
             if (t.name) {
                 names.push_back(*t.name);
-                by_id.emplace_back();
                 continue;
             }
             std::optional<std::string> found;
@@ -100,11 +98,9 @@ boost::asio::awaitable<handler_reply> handle_delete_topics(request_context& ctx,
                 continue;
             }
             names.push_back(*found);
-            by_id.emplace_back(t.topic_id);
         }
     } else {
         names = request.topic_names;
-        by_id.resize(names.size());
     }
     auto outcomes = co_await ctx.owner.delete_topics(names);
     for (size_t i = 0; i < outcomes.size(); ++i) {
