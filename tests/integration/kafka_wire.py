@@ -481,3 +481,492 @@ def api_versions_roundtrip(port, correlation_id=4242, timeout=10.0):
         if trailing:
             raise AssertionError("ApiVersions v0 response has %d trailing bytes" % trailing)
         return err, apis
+
+
+# ---------------------------------------------------------------------------
+# Consumer groups and committed offsets (non-flexible versions only).
+#
+# Field layouts follow schemas/kafka/*.schema (apache/kafka's message definitions).
+
+OFFSET_COMMIT = 8
+OFFSET_FETCH = 9
+JOIN_GROUP = 11
+HEARTBEAT = 12
+LEAVE_GROUP = 13
+SYNC_GROUP = 14
+DESCRIBE_GROUPS = 15
+LIST_GROUPS = 16
+DELETE_GROUPS = 42
+OFFSET_DELETE = 47
+
+FIRST_FLEXIBLE.update({
+    OFFSET_COMMIT: 8, OFFSET_FETCH: 6, JOIN_GROUP: 6, HEARTBEAT: 4, LEAVE_GROUP: 4, SYNC_GROUP: 4,
+    DESCRIBE_GROUPS: 5, LIST_GROUPS: 3, DELETE_GROUPS: 2, OFFSET_DELETE: 99,
+})
+
+# What the group coordinator is specified to advertise (api key -> (min, max)).
+GROUP_SUPPORTED = {
+    FIND_COORDINATOR: (0, 3), JOIN_GROUP: (0, 6), SYNC_GROUP: (0, 4), HEARTBEAT: (0, 4),
+    LEAVE_GROUP: (0, 4), OFFSET_COMMIT: (0, 8), OFFSET_FETCH: (0, 7), LIST_GROUPS: (0, 4),
+    DESCRIBE_GROUPS: (0, 5), DELETE_GROUPS: (0, 2), OFFSET_DELETE: (0, 0),
+}
+
+OFFSET_METADATA_TOO_LARGE = 12
+ILLEGAL_GENERATION = 22
+INCONSISTENT_GROUP_PROTOCOL = 23
+INVALID_GROUP_ID = 24
+UNKNOWN_MEMBER_ID = 25
+INVALID_SESSION_TIMEOUT = 26
+REBALANCE_IN_PROGRESS = 27
+NON_EMPTY_GROUP = 68
+GROUP_ID_NOT_FOUND = 69
+MEMBER_ID_REQUIRED = 79
+GROUP_SUBSCRIBED_TO_TOPIC = 86
+
+
+def kbool(v):
+    return b"\x01" if v else b"\x00"
+
+
+def find_coordinator_body(key, version=1, key_type=0):
+    """FindCoordinator v0-2 body."""
+    return string(key) + (i8(key_type) if version >= 1 else b"")
+
+
+def join_group_body(group, member_id="", protocols=(("range", b""),), protocol_type="consumer",
+                    session_timeout_ms=10000, rebalance_timeout_ms=10000, instance_id=None, version=5):
+    """JoinGroup v0-5 body; protocols = [(name, metadata bytes)]. A protocols value of the form
+    ('raw', bytes) is spliced in verbatim (for lying array counts)."""
+    body = string(group) + i32(session_timeout_ms)
+    if version >= 1:
+        body += i32(rebalance_timeout_ms)
+    body += string(member_id)
+    if version >= 5:
+        body += nullable_string(instance_id)
+    body += string(protocol_type)
+    if isinstance(protocols, tuple) and len(protocols) == 2 and protocols[0] == "raw":
+        body += protocols[1]
+    else:
+        body += array(string(n) + kbytes(m) for n, m in protocols)
+    return body
+
+
+def parse_join_group(body, version):
+    """-> dict(error, generation, protocol, leader, member_id, members=[(id, instance, metadata)])."""
+    r = Reader(body)
+    if version >= 2:
+        r.i32()
+    out = {"error": r.i16(), "generation": r.i32(), "protocol": r.string(), "leader": r.string(),
+           "member_id": r.string(), "members": []}
+    for _ in range(r.i32()):
+        mid = r.string()
+        inst = r.string() if version >= 5 else None
+        out["members"].append((mid, inst, _read_bytes(r)))
+    _no_trailing(r, "JoinGroup v%d" % version)
+    return out
+
+
+def sync_group_body(group, generation, member_id, assignments=(), instance_id=None, version=3):
+    """SyncGroup v0-3; assignments = [(member_id, assignment bytes)]."""
+    body = string(group) + i32(generation) + string(member_id)
+    if version >= 3:
+        body += nullable_string(instance_id)
+    return body + array(string(m) + kbytes(a) for m, a in assignments)
+
+
+def parse_sync_group(body, version):
+    """-> (error, assignment bytes)."""
+    r = Reader(body)
+    if version >= 1:
+        r.i32()
+    err = r.i16()
+    a = _read_bytes(r)
+    _no_trailing(r, "SyncGroup v%d" % version)
+    return err, a
+
+
+def heartbeat_body(group, generation, member_id, instance_id=None, version=3):
+    body = string(group) + i32(generation) + string(member_id)
+    if version >= 3:
+        body += nullable_string(instance_id)
+    return body
+
+
+def parse_error_only(body, version, throttle_from=1, what="response"):
+    """Heartbeat / (v0-2) LeaveGroup style: [throttle] error."""
+    r = Reader(body)
+    if version >= throttle_from:
+        r.i32()
+    err = r.i16()
+    return err
+
+
+def leave_group_body(group, member_id, version=1):
+    """LeaveGroup v0-2 (one member) ."""
+    return string(group) + string(member_id)
+
+
+def leave_group_v3_body(group, members):
+    """LeaveGroup v3; members = [(member_id, instance_id or None)]."""
+    return string(group) + array(string(m) + nullable_string(i) for m, i in members)
+
+
+def parse_leave_group_v3(body):
+    r = Reader(body)
+    r.i32()
+    err = r.i16()
+    members = []
+    for _ in range(r.i32()):
+        members.append((r.string(), r.string(), r.i16()))
+    _no_trailing(r, "LeaveGroup v3")
+    return err, members
+
+
+def offset_commit_body(group, offsets, generation=-1, member_id="", version=2, instance_id=None):
+    """OffsetCommit v2-7 body. offsets: {topic: [(partition, offset, metadata)]}; metadata None
+    encodes as a null string; a str/bytes metadata is sent as is (bytes may lie about UTF-8)."""
+    body = string(group) + i32(generation) + string(member_id)
+    if version >= 7:
+        body += nullable_string(instance_id)
+    if 2 <= version <= 4:
+        body += i64(-1)  # retention time: the broker default
+    topics = []
+    for topic, parts in offsets.items():
+        enc = []
+        for p, off, meta in parts:
+            e = i32(p) + i64(off)
+            if version >= 6:
+                e += i32(-1)  # leader epoch
+            enc.append(e + nullable_string(meta))
+        topics.append(string(topic) + array(enc))
+    return body + array(topics)
+
+
+def parse_offset_commit(body, version):
+    """-> {(topic, partition): error}."""
+    r = Reader(body)
+    if version >= 3:
+        r.i32()
+    out = _read_partition_errors(r)
+    _no_trailing(r, "OffsetCommit v%d" % version)
+    return out
+
+
+def offset_fetch_body(group, topics, version=3):
+    """OffsetFetch v1-5; topics: {topic: [partitions]} or None (all, v2+)."""
+    if topics is None:
+        return string(group) + i32(-1)
+    return string(group) + _topic_partitions(topics)
+
+
+def parse_offset_fetch(body, version):
+    """-> (top-level error or None, {(topic, partition): (offset, metadata, error)})."""
+    r = Reader(body)
+    if version >= 3:
+        r.i32()
+    out = {}
+    for _ in range(r.i32()):
+        t = r.string()
+        for _ in range(r.i32()):
+            p = r.i32()
+            off = r.i64()
+            if version >= 5:
+                r.i32()
+            meta = r.string()
+            out[(t, p)] = (off, meta, r.i16())
+    top = r.i16() if version >= 2 else None
+    _no_trailing(r, "OffsetFetch v%d" % version)
+    return top, out
+
+
+def describe_groups_body(groups, version=3):
+    body = array(string(g) for g in groups)
+    if version >= 3:
+        body += kbool(False)
+    return body
+
+
+def parse_describe_groups(body, version):
+    """-> [dict(error, group, state, protocol_type, protocol, members=[dict(member_id, instance_id,
+    client_id, client_host, metadata, assignment)])]."""
+    r = Reader(body)
+    if version >= 1:
+        r.i32()
+    groups = []
+    for _ in range(r.i32()):
+        g = {"error": r.i16(), "group": r.string(), "state": r.string(), "protocol_type": r.string(),
+             "protocol": r.string(), "members": []}
+        for _ in range(r.i32()):
+            m = {"member_id": r.string()}
+            m["instance_id"] = r.string() if version >= 4 else None
+            m["client_id"] = r.string()
+            m["client_host"] = r.string()
+            m["metadata"] = _read_bytes(r)
+            m["assignment"] = _read_bytes(r)
+            g["members"].append(m)
+        if version >= 3:
+            r.i32()
+        groups.append(g)
+    _no_trailing(r, "DescribeGroups v%d" % version)
+    return groups
+
+
+def parse_list_groups(body, version):
+    """ListGroups v0-2 -> (error, [(group, protocol_type)])."""
+    r = Reader(body)
+    if version >= 1:
+        r.i32()
+    err = r.i16()
+    groups = [(r.string(), r.string()) for _ in range(r.i32())]
+    _no_trailing(r, "ListGroups v%d" % version)
+    return err, groups
+
+
+def delete_groups_body(groups):
+    return array(string(g) for g in groups)
+
+
+def parse_delete_groups(body):
+    """DeleteGroups v0-1 -> {group: error}."""
+    r = Reader(body)
+    r.i32()
+    out = {}
+    for _ in range(r.i32()):
+        g = r.string()
+        out[g] = r.i16()
+    _no_trailing(r, "DeleteGroups")
+    return out
+
+
+def offset_delete_body(group, topics):
+    """OffsetDelete v0; topics: {topic: [partitions]}."""
+    return string(group) + _topic_partitions(topics)
+
+
+def parse_offset_delete(body):
+    """-> (top-level error, {(topic, partition): error})."""
+    r = Reader(body)
+    err = r.i16()
+    r.i32()
+    out = _read_partition_errors(r)
+    _no_trailing(r, "OffsetDelete")
+    return err, out
+
+
+def parse_find_coordinator(body, version):
+    """FindCoordinator v0-2 -> (error, node_id, host, port)."""
+    r = Reader(body)
+    if version >= 1:
+        r.i32()
+    err = r.i16()
+    if version >= 1:
+        r.string()
+    node, host, port = r.i32(), r.string(), r.i32()
+    _no_trailing(r, "FindCoordinator v%d" % version)
+    return err, node, host, port
+
+
+def consumer_subscription(topics, user_data=b""):
+    """ConsumerProtocolSubscription v0 (JoinGroup protocol metadata of protocol type 'consumer')."""
+    return i16(0) + array(string(t) for t in topics) + kbytes(user_data)
+
+
+def consumer_assignment(assignment, user_data=b""):
+    """ConsumerProtocolAssignment v0; assignment = {topic: [partitions]}."""
+    return (i16(0) + array(string(t) + array(i32(p) for p in ps) for t, ps in assignment.items())
+            + kbytes(user_data))
+
+
+def parse_consumer_assignment(data):
+    """ConsumerProtocolAssignment (any version; fields after the partitions are ignored)
+    -> {topic: [partitions]}; empty bytes -> {}."""
+    if not data:
+        return {}
+    r = Reader(data)
+    r.i16()
+    out = {}
+    for _ in range(r.i32()):
+        t = r.string()
+        out[t] = [r.i32() for _ in range(r.i32())]
+    return out
+
+
+def parse_consumer_subscription(data):
+    """ConsumerProtocolSubscription -> [topics]."""
+    r = Reader(data)
+    r.i16()
+    return [r.string() for _ in range(r.i32())]
+
+
+def _topic_partitions(topics):
+    """[topic string, [partition i32]] from {topic: [partitions]}."""
+    return array(string(t) + array(i32(p) for p in ps) for t, ps in topics.items())
+
+
+def _read_partition_errors(r):
+    """[topic string, [partition i32, error i16]] -> {(topic, partition): error}."""
+    out = {}
+    for _ in range(r.i32()):
+        t = r.string()
+        for _ in range(r.i32()):
+            p = r.i32()
+            out[(t, p)] = r.i16()
+    return out
+
+
+def _read_bytes(r):
+    n = r.i32()
+    if n < 0:
+        return None
+    b = r.data[r.pos:r.pos + n]
+    if len(b) != n:
+        raise ValueError("bytes field runs past the end of the response")
+    r.pos += n
+    return bytes(b)
+
+
+def _no_trailing(r, what):
+    if r.remaining() != 0:
+        raise ValueError("%d trailing bytes in %s response" % (r.remaining(), what))
+
+
+class Client:
+    """One raw connection with sequential correlation ids: call() sends a request and returns the
+    response body (asserting the correlation id), or raises AssertionError when the broker closes
+    the connection instead."""
+
+    def __init__(self, port, timeout=10.0, client_id="ms-it-raw"):
+        self.conn = Conn(port, timeout=timeout)
+        self.corr = 0
+        self.client_id = client_id
+        self.timeout = timeout
+
+    def send(self, api_key, version, body):
+        self.corr += 1
+        self.conn.send(request(api_key, version, self.corr, body, client_id=self.client_id))
+        return self.corr
+
+    def recv(self, corr, timeout=None):
+        r = self.conn.recv_response(self.timeout if timeout is None else timeout)
+        if r is None:
+            raise AssertionError("broker closed the connection instead of answering request %d" % corr)
+        if r[0] != corr:
+            raise AssertionError("response correlation id %d, expected %d" % (r[0], corr))
+        return r[1]
+
+    def call(self, api_key, version, body, timeout=None):
+        return self.recv(self.send(api_key, version, body), timeout)
+
+    def close(self):
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- typed helpers ---------------------------------------------------------
+
+    def join(self, group, member_id="", version=5, timeout=None, **kw):
+        body = self.call(JOIN_GROUP, version, join_group_body(group, member_id, version=version, **kw), timeout)
+        return parse_or_fail(lambda b: parse_join_group(b, version), body, "JoinGroup v%d" % version)
+
+    def join_dynamic(self, group, topics=("t",), version=5, **kw):
+        """A dynamic member's full join (repeating after MEMBER_ID_REQUIRED); -> JoinGroup result."""
+        kw.setdefault("protocols", (("range", consumer_subscription(topics)),))
+        res = self.join(group, "", version=version, **kw)
+        if res["error"] == MEMBER_ID_REQUIRED:
+            res = self.join(group, res["member_id"], version=version, **kw)
+        return res
+
+    def sync(self, group, generation, member_id, assignments=(), version=3, timeout=None, **kw):
+        body = self.call(SYNC_GROUP, version, sync_group_body(group, generation, member_id, assignments,
+                                                              version=version, **kw), timeout)
+        return parse_or_fail(lambda b: parse_sync_group(b, version), body, "SyncGroup v%d" % version)
+
+    def heartbeat(self, group, generation, member_id, version=3, **kw):
+        body = self.call(HEARTBEAT, version, heartbeat_body(group, generation, member_id, version=version, **kw))
+        return parse_or_fail(lambda b: parse_error_only(b, version), body, "Heartbeat v%d" % version)
+
+    def leave(self, group, member_id, version=1):
+        body = self.call(LEAVE_GROUP, version, leave_group_body(group, member_id, version))
+        return parse_or_fail(lambda b: parse_error_only(b, version), body, "LeaveGroup v%d" % version)
+
+    def commit(self, group, offsets, version=2, **kw):
+        body = self.call(OFFSET_COMMIT, version, offset_commit_body(group, offsets, version=version, **kw))
+        return parse_or_fail(lambda b: parse_offset_commit(b, version), body, "OffsetCommit v%d" % version)
+
+    def fetch_offsets(self, group, topics, version=3):
+        body = self.call(OFFSET_FETCH, version, offset_fetch_body(group, topics, version))
+        return parse_or_fail(lambda b: parse_offset_fetch(b, version), body, "OffsetFetch v%d" % version)
+
+    def describe(self, groups, version=3):
+        body = self.call(DESCRIBE_GROUPS, version, describe_groups_body(groups, version))
+        return parse_or_fail(lambda b: parse_describe_groups(b, version), body, "DescribeGroups v%d" % version)
+
+    def list_groups(self, version=2):
+        body = self.call(LIST_GROUPS, version, b"")
+        return parse_or_fail(lambda b: parse_list_groups(b, version), body, "ListGroups v%d" % version)
+
+    def delete_groups(self, groups, version=1):
+        body = self.call(DELETE_GROUPS, version, delete_groups_body(groups))
+        return parse_or_fail(parse_delete_groups, body, "DeleteGroups v%d" % version)
+
+    def offset_delete(self, group, topics):
+        body = self.call(OFFSET_DELETE, 0, offset_delete_body(group, topics))
+        return parse_or_fail(parse_offset_delete, body, "OffsetDelete v0")
+
+    def find_coordinator(self, key, version=1, key_type=0):
+        body = self.call(FIND_COORDINATOR, version, find_coordinator_body(key, version, key_type))
+        return parse_or_fail(lambda b: parse_find_coordinator(b, version), body, "FindCoordinator v%d" % version)
+
+
+def advertised_apis(port):
+    """{api_key: (min, max)} from ApiVersions v0."""
+    return api_versions_roundtrip(port)[1]
+
+
+def missing_group_apis(port):
+    """Group APIs (name list) the broker does not advertise at the specified range."""
+    apis = advertised_apis(port)
+    return sorted("%d:%r!=%r" % (k, apis.get(k), v) for k, v in GROUP_SUPPORTED.items() if apis.get(k) != v)
+
+
+def pipelined_calls(port, api_key, version, bodies, timeout=120.0, window=256):
+    """Send `bodies` as pipelined requests on one connection (at most `window` unanswered) and
+    return the response bodies in order. A reader thread drains responses while the writer sends,
+    so neither side blocks on full socket buffers. Raises AssertionError on close or timeout."""
+    import threading
+
+    bodies = list(bodies)
+    out = [None] * len(bodies)
+    failure = []
+    sem = threading.Semaphore(window)
+    with Client(port, timeout=timeout) as c:
+        def reader():
+            try:
+                for i in range(len(bodies)):
+                    out[i] = c.recv(i + 1, timeout)
+                    sem.release()
+            except Exception as e:  # noqa: BLE001 - reported by the caller's thread
+                failure.append(e)
+                for _ in range(window):
+                    sem.release()
+
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        deadline = time.monotonic() + timeout
+        for i, body in enumerate(bodies):
+            if not sem.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise AssertionError("pipelined_calls: no answer to request %d within %.0f s" % (i, timeout))
+            if failure:
+                break
+            c.conn.send(request(api_key, version, i + 1, body, client_id=c.client_id))
+        t.join(max(0.0, deadline - time.monotonic()))
+        if failure:
+            raise AssertionError("pipelined_calls: %r" % failure[0])
+        if t.is_alive():
+            raise AssertionError("pipelined_calls: only %d of %d answers within %.0f s"
+                                 % (sum(1 for o in out if o is not None), len(bodies), timeout))
+    return out

@@ -1,0 +1,191 @@
+"""Log compaction (cleanup.policy=compact).
+
+- Many updates over a small key set plus tombstones into a compacted topic with 16 KiB segments:
+  once the cleaner has run, a full read has strictly increasing offsets, the latest value of every
+  live key equal to the model's, no trace of deleted keys after delete.retention.ms, far fewer
+  records than produced and a much smaller partition directory; the same records come back after
+  a SIGTERM restart and after a SIGKILL restart. (While compaction is still in progress the
+  invariants that must always hold are checked on every read: increasing offsets, the latest value
+  of each key intact, a deleted key's last record a tombstone.)
+- A record with a null key sent to a compacted topic is refused with INVALID_RECORD (87).
+- __consumer_offsets is compacted too: thousands of commits of the same keys leave it small, and
+  the latest commits survive a restart.
+"""
+
+import pathlib
+import signal
+import time
+
+from confluent_kafka import KafkaError, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+import kafka_wire as w
+from clients import (consume_all, produce_keyed, producer_config, quick, wait_for_topic, watermarks,
+                     broker_help_has)
+
+CLEANER_ARGS = ("--log-cleaner-backoff-ms", "200")
+DELETE_RETENTION_MS = 2000
+COMPACT_CONFIG = {"cleanup.policy": "compact", "segment.bytes": "16384",
+                  "delete.retention.ms": str(DELETE_RETENTION_MS), "min.cleanable.dirty.ratio": "0.01"}
+KEYS = 40
+DELETED = range(10)   # keys 0..9 get tombstones
+LIVE = range(10, KEYS)
+
+
+def create_topic(b, name, config, partitions=1):
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})
+    fut = admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1, config=config)],
+                              operation_timeout=10)
+    fut[name].result(timeout=30)
+    wait_for_topic(b.bootstrap, name, partitions)
+
+
+def dir_bytes(path):
+    path = pathlib.Path(path)
+    return sum(f.stat().st_size for f in path.glob("*") if f.is_file()) if path.is_dir() else 0
+
+
+def key(k):
+    return b"key-%03d" % k
+
+
+def read_all(b, topic):
+    msgs = consume_all(b.bootstrap, topic, [0], timeout=60)[0]
+    return [(m.offset(), m.key(), m.value()) for m in msgs]
+
+
+def check_invariants(records, model, what):
+    """What must hold at any moment: increasing offsets, every key's last record is the model's
+    latest (a tombstone for deleted keys)."""
+    offs = [o for o, _, _ in records]
+    assert all(a < b for a, b in zip(offs, offs[1:])), "%s: offsets not strictly increasing" % what
+    last = {}
+    for _, k, v in records:
+        last[k] = v
+    for k, v in model.items():
+        if v is not None:
+            assert last.get(k) == v, "%s: key %r last value %r, expected %r" % (what, k, last.get(k), v)
+        elif k in last:
+            assert last[k] is None, "%s: deleted key %r ends with value %r" % (what, k, last[k])
+
+
+def compacted_enough(records, model, produced):
+    keys = [k for _, k, _ in records]
+    deleted_present = [k for k in keys if model.get(k, b"") is None]
+    return not deleted_present and len(records) * 5 < produced
+
+
+def test_compaction_keeps_latest_values_and_drops_tombstones(broker):
+    b = broker(num_partitions=1, extra_args=CLEANER_ARGS)
+    topic = "compacted"
+    create_topic(b, topic, COMPACT_CONFIG)
+    updates = 4000 if quick() else 20000
+    model = {}
+    produced = 0
+    conf = {"batch.size": 4096, "linger.ms": 2}
+
+    def produce(items):
+        nonlocal produced
+        produce_keyed(b.bootstrap, topic, items, **conf)
+        for k, v in items:
+            model[k] = v
+        produced += len(items)
+
+    produce([(key(i % KEYS), b"v%06d-" % i + b"x" * 60) for i in range(updates)])
+    produce([(key(k), None) for k in DELETED])
+    seq = [updates]
+
+    def filler(n):
+        items = [(key(LIVE[(seq[0] + j) % len(LIVE)]), b"f%06d-" % (seq[0] + j) + b"y" * 60) for j in range(n)]
+        seq[0] += n
+        produce(items)
+
+    filler(600)   # the tombstones leave the active segment
+    part_dir = b.data_dir / (topic + "-0")
+    deadline = time.monotonic() + 90
+    rounds = 0
+    while True:
+        rounds += 1
+        records = read_all(b, topic)
+        check_invariants(records, model, "read %d" % rounds)
+        if compacted_enough(records, model, produced):
+            break
+        assert time.monotonic() < deadline, (
+            "compaction not done in 90 s: %d records of %d produced, deleted keys still present: %d, dir %d bytes"
+            % (len(records), produced, sum(1 for _, k, _ in records if model.get(k, b"") is None), dir_bytes(part_dir)))
+        time.sleep(1.0)
+        filler(100)   # new dirty data keeps the cleaner going past the tombstones' delete horizon
+    produced_bytes = produced * 75
+    assert dir_bytes(part_dir) * 3 < produced_bytes, "partition dir %d bytes after compaction, produced ~%d" % (
+        dir_bytes(part_dir), produced_bytes)
+    live_keys = {k for _, k, v in records}
+    assert live_keys == {key(k) for k in LIVE}, "keys present: %r" % sorted(live_keys)
+    final = records
+    hw = watermarks(b.bootstrap, topic, [0])[0][1]
+    assert final[-1][0] == hw - 1, "the last offset %d must stay (high watermark %d)" % (final[-1][0], hw)
+
+    b.stop(signal.SIGTERM)
+    b.restart()
+    assert read_all(b, topic) == final, "compacted log differs after a SIGTERM restart"
+    b.kill()
+    b.restart()
+    assert read_all(b, topic) == final, "compacted log differs after a SIGKILL restart"
+    b.assert_healthy("compaction")
+
+
+def test_null_key_to_compacted_topic_is_invalid_record(broker):
+    b = broker(num_partitions=1, extra_args=CLEANER_ARGS)
+    create_topic(b, "compacted-nokey", COMPACT_CONFIG)
+    reports = []
+    p = Producer(producer_config(b.bootstrap, **{"linger.ms": 0, "retries": 0}))
+    p.produce("compacted-nokey", key=None, value=b"no key", on_delivery=lambda err, msg: reports.append(err))
+    assert p.flush(30) == 0
+    assert len(reports) == 1 and reports[0] is not None, "null key accepted on a compacted topic: %r" % reports
+    assert reports[0].code() == KafkaError.INVALID_RECORD, "error %s, expected INVALID_RECORD (87)" % reports[0]
+    assert watermarks(b.bootstrap, "compacted-nokey", [0])[0] == (0, 0), "the null-key record was appended"
+    # Keyed records are fine, and a delete-policy topic still takes null keys.
+    produce_keyed(b.bootstrap, "compacted-nokey", [(b"k", b"v")])
+    produce_keyed(b.bootstrap, "plain-topic", [(None, b"v")])
+    b.assert_healthy("null key")
+
+
+def test_consumer_offsets_topic_stays_compact(broker):
+    extra = list(CLEANER_ARGS) + ["--offsets-topic-num-partitions", "1",
+                                  "--group-initial-rebalance-delay-ms", "0"]
+    # Small segments so the cleaner has closed segments to work on.
+    if broker_help_has("--offsets-topic-segment-bytes"):
+        extra += ["--offsets-topic-segment-bytes", "65536"]
+    else:
+        extra += ["--log-segment-bytes", "65536"]
+    b = broker(num_partitions=8, extra_args=extra)
+    wait_for_topic(b.bootstrap, "oc", 8)
+    rounds = 600 if quick() else 3000
+    meta = "m" * 100
+    bodies = [w.offset_commit_body("oc-group-%d" % (i % 4), {"oc": [(p, i, meta) for p in range(8)]})
+              for i in range(rounds)]
+    for body in w.pipelined_calls(b.port, w.OFFSET_COMMIT, 2, bodies, timeout=180):
+        res = w.parse_offset_commit(body, 2)
+        assert set(res.values()) == {0}, res
+    written = rounds * 8 * 150
+    odir = b.data_dir / "__consumer_offsets-0"
+    assert odir.is_dir(), "no %s (data dir: %r)" % (odir, sorted(p.name for p in b.data_dir.iterdir()))
+    deadline = time.monotonic() + 60
+    while dir_bytes(odir) * 4 > written:
+        assert time.monotonic() < deadline, "__consumer_offsets-0 still %d bytes after 60 s (~%d written)" % (
+            dir_bytes(odir), written)
+        time.sleep(0.5)
+    expected = {}
+    for i in range(rounds - 4, rounds):
+        expected["oc-group-%d" % (i % 4)] = i
+    for sig_restart in ("term", "kill"):
+        if sig_restart == "term":
+            b.stop(signal.SIGTERM)
+        else:
+            b.kill()
+        b.restart()
+        with w.Client(b.port) as c:
+            for g, off in expected.items():
+                top, res = c.fetch_offsets(g, {"oc": list(range(8))})
+                assert res == {("oc", p): (off, meta, 0) for p in range(8)}, "%s after %s restart: %r" % (
+                    g, sig_restart, res)
+    b.assert_healthy("__consumer_offsets compaction")
