@@ -166,7 +166,7 @@ def ownership_overlaps(all_members):
 
 def describe_one(port, group):
     with w.Client(port) as c:
-        (g,) = c.describe([group])
+        (g,) = c.describe([group], version=4)  # v4+: members carry their group.instance.id
     return g
 
 
@@ -261,11 +261,21 @@ def test_group_members_join_leave_crash(broker, members, strategy):
     t = threading.Thread(target=produce_phase2, daemon=True)
     t.start()
     wait_until(lambda: len(c.seen()) > c_seen_before, 60, "C to see messages of the second third", interval=0.01)
+    c_owned_at_kill = c.owned()
     c.kill()
+    assert c_owned_at_kill, "C owned nothing when it was killed"
     t.join(120)
     assert done.is_set(), "second third never finished producing"
     acked.update(phase2)
+    c_parts = c_owned_at_kill
     checkpoint(b, group, topic, [a], everyone, "C crashed and expired", timeout=SESSION_MS / 1000 + 30)
+    # C's partitions move only once its session expired (its last heartbeat was at most
+    # heartbeat.interval.ms = 300 ms before the kill), and not much later than that.
+    moved = [e["t"] for e in a.events() if e["ev"] == "assign" and e["t"] > c.killed_at and set(e["parts"]) & c_parts]
+    assert moved, "A never got C's partitions %r" % sorted(c_parts)
+    delay = moved[0] - c.killed_at
+    assert SESSION_MS / 1000.0 - 0.5 <= delay <= SESSION_MS / 1000.0 + 10, (
+        "C's partitions reassigned %.2f s after the kill (session.timeout.ms %d)" % (delay, SESSION_MS))
 
     acked.update(produce_keyed(b.bootstrap, topic, keyed(2 * third, n - 2 * third)))
     hw = wait_all_committed(b, group, topic, "everything")
