@@ -97,6 +97,7 @@ def test_join_validation(broker):
         assert c.join("", "", protocols=sub)["error"] == w.INVALID_GROUP_ID
         assert c.heartbeat("", 1, "m") == w.INVALID_GROUP_ID
         assert c.sync("", 1, "m")[0] == w.INVALID_GROUP_ID
+        assert c.leave("", "m") == w.INVALID_GROUP_ID
         assert c.join("g-empty-protocols", "", protocols=())["error"] == w.INCONSISTENT_GROUP_PROTOCOL
         assert c.join("g-empty-type", "", protocols=sub, protocol_type="")["error"] == w.INCONSISTENT_GROUP_PROTOCOL
 
