@@ -41,9 +41,14 @@ size_t shard_count(size_t requested) {
 broker::broker(broker_config config)
   : _config(std::move(config)), _shards(shard_count(_config.smp), _config.pin_shards), _flusher(1) {
     for (net::shard_id i = 0; i < _shards.size(); ++i) {
-        _managers.push_back(std::make_unique<partition_manager>(_shards.at(i), _flusher, _config.data_dir));
+        _managers.push_back(
+          std::make_unique<partition_manager>(_shards.at(i), _flusher, _compactor, _config.data_dir));
     }
     _snapshots.resize(_shards.size());
+    for (net::shard_id i = 0; i < _shards.size(); ++i) {
+        _group_logs.push_back(std::make_unique<groups::partition_offsets_log>(*_managers[i]));
+        _group_managers.push_back(std::make_unique<groups::group_manager>(_config.groups, *_group_logs[i]));
+    }
 }
 
 broker::~broker() {
@@ -63,6 +68,14 @@ net::shard_id broker::shard_of(std::string_view topic, int32_t partition) const 
 
 partition_manager& broker::partitions_here() noexcept {
     return *_managers[net::shard::current()->id()];
+}
+
+net::shard_id broker::group_shard(std::string_view group_id) const noexcept {
+    return shard_of(groups::offsets_topic, groups::partition_for(group_id, _offsets_partitions));
+}
+
+groups::group_manager& broker::groups_here() noexcept {
+    return *_group_managers[net::shard::current()->id()];
 }
 
 const topic_map& broker::topics_here() const noexcept {
@@ -153,6 +166,9 @@ result<void, std::string> broker::start() {
         return unexpected(loaded.error());
     }
     _topics = std::move(*loaded);
+    if (auto internal = ensure_offsets_topic(); !internal) {
+        return unexpected(internal.error());
+    }
     const auto snapshot = std::make_shared<const topic_map>(_topics);
     for (auto& s : _snapshots) {
         s = snapshot;
@@ -190,6 +206,10 @@ result<void, std::string> broker::start() {
         .count(),
       _shards.size());
 
+    if (auto groups_loaded = load_groups(); !groups_loaded) {
+        return unexpected(groups_loaded.error());
+    }
+
     _dispatcher = std::make_unique<dispatcher>(*this);
     _server = std::make_unique<net::server>(_shards, *_dispatcher, _config.limits);
     if (auto listening = _server->listen(_config.listen); !listening) {
@@ -201,7 +221,11 @@ result<void, std::string> broker::start() {
         _retention_timers.push_back(std::make_unique<asio::steady_timer>(_shards.at(i).context()));
     }
     for (net::shard_id i = 0; i < _shards.size(); ++i) {
+        _group_timers.push_back(std::make_unique<asio::steady_timer>(_shards.at(i).context()));
+    }
+    for (net::shard_id i = 0; i < _shards.size(); ++i) {
         asio::co_spawn(_shards.at(i).context(), retention_loop(i), asio::detached);
+        asio::co_spawn(_shards.at(i).context(), group_loop(i), asio::detached);
     }
     log->info("Kafka API on {}:{} (advertised as {}:{}), data in {}", _config.listen.host,
               _server->bound_port(), _config.advertised().host,
@@ -218,6 +242,14 @@ void broker::stop() {
         return;
     }
     auto log = logging::get("broker");
+    // Members waiting in JoinGroup/SyncGroup are answered NOT_COORDINATOR at once rather than
+    // holding the drain for the whole grace period; they find the coordinator again after restart.
+    run_on_every_shard([this](net::shard_id shard) {
+        if (shard < _group_timers.size()) {
+            _group_timers[shard]->cancel();
+        }
+        _group_managers[shard]->shutdown();
+    });
     if (_server) {
         log->info("shutting down: finishing requests in flight");
         _server->drain(_config.shutdown_grace);
@@ -226,6 +258,7 @@ void broker::stop() {
         if (shard < _retention_timers.size()) {
             _retention_timers[shard]->cancel();
         }
+
         _managers[shard]->close_all();
     });
     _shards.stop();
@@ -242,6 +275,88 @@ asio::awaitable<void> broker::retention_loop(net::shard_id id) {
         }
         _managers[id]->apply_retention();
     }
+}
+
+asio::awaitable<void> broker::group_loop(net::shard_id id) {
+    // Session timeouts, rebalance deadlines and offset retention; 100 ms is well below the
+    // smallest session timeout a client may ask for.
+    auto& timer = *_group_timers[id];
+    while (!_stopping) {
+        timer.expires_after(std::chrono::milliseconds(100));
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec || _stopping) {
+            co_return;
+        }
+        const auto report = _group_managers[id]->tick();
+        if (report.offsets_expired > 0 || report.groups_removed > 0) {
+            logging::get("groups")->info("offset retention: {} committed offsets expired, {} empty groups removed",
+                                         report.offsets_expired, report.groups_removed);
+        }
+    }
+}
+
+result<void, std::string> broker::ensure_offsets_topic() {
+    const std::string name(groups::offsets_topic);
+    if (auto it = _topics.find(name); it != _topics.end()) {
+        _offsets_partitions = it->second.partitions;
+        if (_offsets_partitions != _config.groups.offsets_partitions) {
+            logging::get("groups")->warn("{} has {} partitions; offsets.topic.num.partitions={} applies only when "
+                                         "it is created",
+                                         name, _offsets_partitions, _config.groups.offsets_partitions);
+        }
+        return {};
+    }
+    // Compacted: only the newest record per group and partition matters. Big batches: a group
+    // record holds every member's subscription and assignment.
+    const config_overrides overrides{{"cleanup.policy", "compact"},
+                                     {"segment.bytes", "104857600"},
+                                     {"max.message.bytes", "16777216"}};
+    auto config = make_topic_config(overrides, _config.topics);
+    if (!config) {
+        return unexpected(fmt::format("{}: {}", name, config.error()));
+    }
+    topic_metadata meta;
+    meta.name = name;
+    meta.partitions = _config.groups.offsets_partitions;
+    meta.id = random_topic_id();
+    meta.overrides = overrides;
+    meta.config = *config;
+    _topics.emplace(name, std::move(meta));
+    if (auto saved = save_topics(_config.data_dir, _topics); !saved) {
+        return unexpected(saved.error());
+    }
+    _offsets_partitions = _config.groups.offsets_partitions;
+    return {};
+}
+
+result<void, std::string> broker::load_groups() {
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<std::string> errors(_shards.size());
+    std::vector<groups::load_report> reports(_shards.size());
+    run_on_every_shard([&](net::shard_id shard) {
+        auto loaded = groups::load_groups(*_managers[shard], _offsets_partitions, *_group_managers[shard]);
+        if (loaded) {
+            reports[shard] = *loaded;
+        } else {
+            errors[shard] = loaded.error();
+        }
+    });
+    groups::load_report total;
+    size_t group_count = 0;
+    for (net::shard_id i = 0; i < _shards.size(); ++i) {
+        if (!errors[i].empty()) {
+            return unexpected(fmt::format("loading consumer groups: {}", errors[i]));
+        }
+        total.records += reports[i].records;
+        total.skipped += reports[i].skipped;
+        group_count += _group_managers[i]->group_count();
+    }
+    logging::get("groups")->info(
+      "loaded {} consumer groups from {} records of {} in {} ms{}", group_count, total.records,
+      groups::offsets_topic,
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+      total.skipped > 0 ? fmt::format(" ({} records skipped)", total.skipped) : std::string());
+    return {};
 }
 
 void broker::publish_topics() {
@@ -393,6 +508,11 @@ asio::awaitable<std::vector<topic_outcome>> broker::controller_delete(std::vecto
         if (it == _topics.end()) {
             out.error_code = code(kafka_error::unknown_topic_or_partition);
             out.error_message = fmt::format("topic '{}' does not exist", name);
+            continue;
+        }
+        if (name == groups::offsets_topic) {
+            out.error_code = code(kafka_error::invalid_topic_exception);
+            out.error_message = fmt::format("{} is internal: it holds every group's committed offsets", name);
             continue;
         }
         out.topic = it->second;

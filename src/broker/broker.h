@@ -14,6 +14,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "broker/broker_config.h"
+#include "broker/groups/group_manager.h"
+#include "broker/groups/partition_offsets_log.h"
 #include "broker/partition_manager.h"
 #include "broker/topic_table.h"
 #include "net/server.h"
@@ -67,6 +69,13 @@ public:
     [[nodiscard]] const topic_map& topics_here() const noexcept;
     [[nodiscard]] partition_manager& partitions_on(net::shard_id id) noexcept { return *_managers[id]; }
 
+    // The group coordinator: a group lives on the shard owning its partition of __consumer_offsets.
+    [[nodiscard]] net::shard_id group_shard(std::string_view group_id) const noexcept;
+    // On a shard: its groups.
+    [[nodiscard]] groups::group_manager& groups_here() noexcept;
+    [[nodiscard]] groups::group_manager& groups_on(net::shard_id id) noexcept { return *_group_managers[id]; }
+    [[nodiscard]] int32_t offsets_partitions() const noexcept { return _offsets_partitions; }
+
     // Controller operations; call from any shard, they run on shard 0. Results in request order.
     boost::asio::awaitable<std::vector<topic_outcome>> create_topics(std::vector<topic_creation> topics,
                                                                      bool validate_only);
@@ -79,6 +88,11 @@ private:
     // On shard 0: hands the current table to every shard.
     void publish_topics();
     boost::asio::awaitable<void> retention_loop(net::shard_id id);
+    boost::asio::awaitable<void> group_loop(net::shard_id id);
+    // Adds __consumer_offsets to the topic table if missing (before the logs are opened).
+    [[nodiscard]] result<void, std::string> ensure_offsets_topic();
+    // On every shard: replays its partitions of __consumer_offsets into its group manager.
+    [[nodiscard]] result<void, std::string> load_groups();
     [[nodiscard]] result<void, std::string> load_cluster_id();
     // One broker per data directory: an exclusive flock on <data dir>/.lock.
     [[nodiscard]] result<void, std::string> lock_data_dir();
@@ -88,6 +102,7 @@ private:
     broker_config _config;
     net::shard_set _shards;
     storage::flusher _flusher;
+    storage::compactor _compactor; // log compaction; outlives the managers (declared before them)
     std::vector<std::unique_ptr<partition_manager>> _managers; // indexed by shard
     std::vector<topic_snapshot> _snapshots;                    // indexed by shard; touched on that shard only
     topic_map _topics;                                         // the controller's table (shard 0)
@@ -95,6 +110,10 @@ private:
     std::unique_ptr<dispatcher> _dispatcher;
     std::unique_ptr<net::server> _server;
     std::vector<std::unique_ptr<boost::asio::steady_timer>> _retention_timers;
+    std::vector<std::unique_ptr<boost::asio::steady_timer>> _group_timers;
+    std::vector<std::unique_ptr<groups::partition_offsets_log>> _group_logs; // indexed by shard
+    std::vector<std::unique_ptr<groups::group_manager>> _group_managers;     // indexed by shard
+    int32_t _offsets_partitions = 0;
     std::atomic<bool> _stopping{false}; // read by the shards' retention loops
     bool _shards_running = false;
     int _lock_fd = -1;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "broker/groups/group_settings.h"
 #include "broker/topic_table.h"
 #include "net/server.h"
 
@@ -26,6 +27,8 @@ struct broker_config {
     topic_defaults topics;     // log.segment.bytes, log.retention.ms, ...
     std::chrono::milliseconds retention_check_interval{300'000}; // log.retention.check.interval.ms
     std::chrono::milliseconds shutdown_grace{10'000};            // shutdown.grace.ms
+    std::chrono::milliseconds cleaner_backoff{15'000};           // log.cleaner.backoff.ms
+    groups::group_settings groups;                               // offsets.*, group.* (the group coordinator)
 
     [[nodiscard]] const net::listen_address& advertised() const noexcept {
         return advertise ? *advertise : listen;

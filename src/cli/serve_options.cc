@@ -36,6 +36,19 @@ const std::vector<serve_option> options{
    "default message.timestamp.type (CreateTime or LogAppendTime)"},
   {"log.retention.check.interval.ms", "300000", "how often retention runs"},
   {"shutdown.grace.ms", "10000", "on SIGTERM, how long requests in flight may take to finish"},
+  {"offsets.topic.num.partitions", "16",
+   "partitions of the internal topic __consumer_offsets (groups are spread over them and over shards); "
+   "used when the topic is created"},
+  {"offsets.retention.minutes", "10080",
+   "how long committed offsets stay after their group became empty (or after the last commit of a group "
+   "that only commits)"},
+  {"offsets.retention.check.interval.ms", "600000", "how often expired offsets and empty groups are removed"},
+  {"offset.metadata.max.bytes", "4096", "longest metadata string of a committed offset"},
+  {"group.min.session.timeout.ms", "6000", "smallest session timeout a consumer may ask for"},
+  {"group.max.session.timeout.ms", "1800000", "largest session timeout a consumer may ask for"},
+  {"group.initial.rebalance.delay.ms", "3000",
+   "how long the first rebalance of an empty group waits for more members to join"},
+  {"group.max.size", "2147483647", "most members in one group"},
   {"log.level", "info", "trace, debug, info, warn, error or off"},
   {"log.format", "text", "text or json (one object per line)"},
 };
@@ -208,6 +221,27 @@ result<void, std::string> apply_options(const std::map<std::string, std::string>
         } else if (key == "shutdown.grace.ms") {
             set_int(0, max_i64 / 1000,
                     [&](int64_t v) { config.shutdown_grace = std::chrono::milliseconds(v); });
+        } else if (key == "offsets.topic.num.partitions") {
+            set_int(1, 1000, [&](int64_t v) { config.groups.offsets_partitions = static_cast<int32_t>(v); });
+        } else if (key == "offsets.retention.minutes") {
+            set_int(1, max_i64 / 60'000, [&](int64_t v) { config.groups.offsets_retention_ms = v * 60'000; });
+        } else if (key == "offsets.retention.check.interval.ms") {
+            set_int(1, max_i64 / 2,
+                    [&](int64_t v) { config.groups.offsets_retention_check_interval_ms = v; });
+        } else if (key == "offset.metadata.max.bytes") {
+            set_int(0, max_i32,
+                    [&](int64_t v) { config.groups.offset_metadata_max_bytes = static_cast<int32_t>(v); });
+        } else if (key == "group.min.session.timeout.ms") {
+            set_int(1, max_i32,
+                    [&](int64_t v) { config.groups.min_session_timeout_ms = static_cast<int32_t>(v); });
+        } else if (key == "group.max.session.timeout.ms") {
+            set_int(1, max_i32,
+                    [&](int64_t v) { config.groups.max_session_timeout_ms = static_cast<int32_t>(v); });
+        } else if (key == "group.initial.rebalance.delay.ms") {
+            set_int(0, max_i32,
+                    [&](int64_t v) { config.groups.initial_rebalance_delay_ms = static_cast<int32_t>(v); });
+        } else if (key == "group.max.size") {
+            set_int(1, max_i32, [&](int64_t v) { config.groups.max_group_size = static_cast<int32_t>(v); });
         } else if (key == "log.level") {
             logs.level = value;
         } else if (key == "log.format") {
@@ -224,6 +258,11 @@ result<void, std::string> apply_options(const std::map<std::string, std::string>
     }
     if (auto valid = config.topics.log.validate(); !valid) {
         return unexpected(valid.error().message);
+    }
+    if (config.groups.min_session_timeout_ms > config.groups.max_session_timeout_ms) {
+        return unexpected(
+          fmt::format("group.min.session.timeout.ms ({}) is above group.max.session.timeout.ms ({})",
+                      config.groups.min_session_timeout_ms, config.groups.max_session_timeout_ms));
     }
     return {};
 }

@@ -57,18 +57,38 @@ boost::asio::awaitable<handler_reply> handle_list_offsets(request_context&, prot
 boost::asio::awaitable<handler_reply> handle_create_topics(request_context&, protocol::any_request&);
 boost::asio::awaitable<handler_reply> handle_delete_topics(request_context&, protocol::any_request&);
 boost::asio::awaitable<handler_reply> handle_find_coordinator(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_join_group(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_sync_group(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_heartbeat(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_leave_group(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_offset_commit(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_offset_fetch(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_offset_delete(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_list_groups(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_describe_groups(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_delete_groups(request_context&, protocol::any_request&);
 
 // The APIs and versions advertised in ApiVersions; nothing outside it is served. Versions follow
 // ../shared/KAFKA-PROTOCOL.md: floors of 0 except Produce 3 and Fetch 4 (record batch v2 only).
-inline constexpr std::array<handler_entry, 8> handler_table{{
+inline constexpr std::array<handler_entry, 18> handler_table{{
   {0, 3, 9, &handle_produce},
   {1, 4, 12, &handle_fetch},
   {2, 0, 4, &handle_list_offsets},
   {3, 0, 8, &handle_metadata},
+  {8, 0, 8, &handle_offset_commit},
+  {9, 0, 7, &handle_offset_fetch},
   {10, 0, 3, &handle_find_coordinator},
+  {11, 0, 6, &handle_join_group},
+  {12, 0, 4, &handle_heartbeat},
+  {13, 0, 4, &handle_leave_group},
+  {14, 0, 4, &handle_sync_group},
+  {15, 0, 5, &handle_describe_groups},
+  {16, 0, 4, &handle_list_groups},
   {18, 0, 3, &handle_api_versions},
   {19, 0, 7, &handle_create_topics},
   {20, 0, 6, &handle_delete_topics},
+  {42, 0, 2, &handle_delete_groups},
+  {47, 0, 0, &handle_offset_delete},
 }};
 
 [[nodiscard]] constexpr const handler_entry* find_handler(int16_t key) noexcept {

@@ -12,6 +12,7 @@ using metadata_partition = metadata_topic::metadata_response_partition_data;
 metadata_topic describe_topic(const topic_metadata& t, int32_t node) {
     metadata_topic out;
     out.name = t.name;
+    out.is_internal = t.name == groups::offsets_topic;
     out.partitions.reserve(static_cast<size_t>(t.partitions));
     for (int32_t p = 0; p < t.partitions; ++p) {
         metadata_partition part;

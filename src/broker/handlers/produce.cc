@@ -159,6 +159,12 @@ void append_on_owner(partition_manager& partitions, const std::vector<produce_it
             out.error = error_code(kafka_error::unknown_topic_or_partition);
             continue;
         }
+        if (item.topic == groups::offsets_topic) {
+            // Only the group coordinator writes there (as in Kafka).
+            out.error = error_code(kafka_error::invalid_topic_exception);
+            out.message = fmt::format("{} is an internal topic: clients cannot produce to it", item.topic);
+            continue;
+        }
         if (auto bad = check_shape(*item.records, version)) {
             out.error = error_code(bad->first);
             out.message = std::move(bad->second);
