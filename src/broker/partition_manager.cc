@@ -42,9 +42,9 @@ std::filesystem::path partition_dir(const std::filesystem::path& data_dir, std::
     return data_dir / fmt::format("{}-{}", topic, index);
 }
 
-partition_manager::partition_manager(net::shard& home, storage::flusher& flush,
+partition_manager::partition_manager(net::shard& home, storage::flusher& flush, storage::compactor& compact,
                                      std::filesystem::path data_dir)
-  : _home(home), _flush(flush), _data_dir(std::move(data_dir)) {}
+  : _home(home), _flush(flush), _compact(compact), _data_dir(std::move(data_dir)) {}
 
 partition_manager::~partition_manager() {
     try {
@@ -150,6 +150,17 @@ void partition_manager::apply_retention() {
                 logging::get("broker")->info("retention of {}: removed {} segments ({} bytes)",
                                              p->log->dir().string(), removed->segments_removed,
                                              removed->bytes_removed);
+            }
+        }
+    }
+}
+
+void partition_manager::run_compaction() {
+    for (auto& [name, slots] : _topics) {
+        for (auto& p : slots) {
+            if (p && p->log->config().compact) {
+                // Logs its own outcome when the run finishes (partition_log::last_compaction()).
+                (void)p->log->start_compaction(_compact);
             }
         }
     }

@@ -14,6 +14,7 @@
 
 #include "broker/topic_table.h"
 #include "net/shard.h"
+#include "storage/compactor.h"
 #include "storage/flusher.h"
 #include "storage/partition_log.h"
 
@@ -46,7 +47,9 @@ struct partition {
 
 class partition_manager {
 public:
-    partition_manager(net::shard& home, storage::flusher& flush, std::filesystem::path data_dir);
+    // REQUIRES: `flush` and `compact` outlive the manager.
+    partition_manager(net::shard& home, storage::flusher& flush, storage::compactor& compact,
+                      std::filesystem::path data_dir);
     ~partition_manager();
     partition_manager(const partition_manager&) = delete;
     partition_manager& operator=(const partition_manager&) = delete;
@@ -61,6 +64,10 @@ public:
     void reconfigure(std::string_view topic, const topic_config& config);
     // Retention and time-based rolls for every partition here.
     void apply_retention();
+    // Starts log compaction (on the compactor's threads) of every compacted partition here whose
+    // min.cleanable.dirty.ratio is reached and that is not already compacting. Cheap when nothing
+    // is due: one pass over the segment sizes of each compacted log. Call it periodically.
+    void run_compaction();
     // Clean shutdown: syncs and closes every log (writing the clean checkpoints).
     void close_all();
     [[nodiscard]] size_t size() const noexcept { return _count; }
@@ -69,6 +76,7 @@ public:
 private:
     net::shard& _home;
     storage::flusher& _flush;
+    storage::compactor& _compact;
     std::filesystem::path _data_dir;
     // topic -> partitions indexed by number; null where another shard owns the partition
     std::map<std::string, std::vector<std::unique_ptr<partition>>, std::less<>> _topics;

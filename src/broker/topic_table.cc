@@ -16,11 +16,16 @@ namespace {
 constexpr std::string_view topics_file = "topics";
 constexpr std::string_view topics_header = "memorystreamer-topics 1";
 
-constexpr std::array<topic_config_key, 8> keys{{
-  {"cleanup.policy", "delete: old segments are deleted by retention (compact is not supported yet)"},
+constexpr std::array<topic_config_key, 10> keys{{
+  {"cleanup.policy", "delete (retention deletes old segments), compact (keep the newest record per key), or "
+                     "compact,delete (both)"},
   {"compression.type", "producer: batches are stored as the producer compressed them"},
+  {"delete.retention.ms", "compacted topics: how long a tombstone (null value) stays readable"},
   {"max.message.bytes", "largest record batch accepted, in bytes"},
   {"message.timestamp.type", "CreateTime (the producer's) or LogAppendTime (the broker's clock)"},
+  {"min.cleanable.dirty.ratio",
+   "compacted topics: compact when this fraction (0..1) of closed segments is not "
+   "yet compacted"},
   {"retention.bytes", "delete old segments while the partition stays above this size; -1 = no limit"},
   {"retention.ms", "delete segments whose newest record is older than this; -1 = forever"},
   {"segment.bytes", "roll to a new segment file at this size"},
@@ -33,6 +38,15 @@ result<int64_t, std::string> parse_integer(std::string_view key, std::string_vie
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
         return unexpected(fmt::format("{}={}: must be an integer from {} to {}", key, text, min, max));
+    }
+    return value;
+}
+
+result<double, std::string> parse_ratio(std::string_view key, std::string_view text) {
+    double value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || !(value >= 0.0 && value <= 1.0)) {
+        return unexpected(fmt::format("{}={}: must be a number from 0 to 1", key, text));
     }
     return value;
 }
@@ -129,10 +143,31 @@ result<topic_config, std::string> make_topic_config(const config_overrides& over
                 return unexpected(fmt::format("{}={}: must be CreateTime or LogAppendTime", key, value));
             }
         } else if (key == "cleanup.policy") {
-            if (value != "delete") {
-                return unexpected(fmt::format(
-                  "{}={}: only 'delete' is supported (compaction is not implemented yet)", key, value));
+            if (value == "delete") {
+                config.log.compact = false;
+                config.log.delete_by_retention = true;
+            } else if (value == "compact") {
+                config.log.compact = true;
+                config.log.delete_by_retention = false;
+            } else if (value == "compact,delete" || value == "delete,compact") {
+                config.log.compact = true;
+                config.log.delete_by_retention = true;
+            } else {
+                return unexpected(
+                  fmt::format("{}={}: must be delete, compact, or compact,delete", key, value));
             }
+        } else if (key == "delete.retention.ms") {
+            auto v = parse_integer(key, value, 0, max_i64);
+            if (!v) {
+                return unexpected(v.error());
+            }
+            config.log.delete_retention_ms = *v;
+        } else if (key == "min.cleanable.dirty.ratio") {
+            auto v = parse_ratio(key, value);
+            if (!v) {
+                return unexpected(v.error());
+            }
+            config.log.min_cleanable_dirty_ratio = *v;
         } else if (key == "compression.type") {
             if (value != "producer") {
                 return unexpected(fmt::format(
@@ -141,8 +176,9 @@ result<topic_config, std::string> make_topic_config(const config_overrides& over
         } else {
             return unexpected(
               fmt::format("unknown topic config '{}'; supported: cleanup.policy, compression.type, "
-                          "max.message.bytes, message.timestamp.type, retention.bytes, "
-                          "retention.ms, segment.bytes, segment.ms",
+                          "delete.retention.ms, max.message.bytes, message.timestamp.type, "
+                          "min.cleanable.dirty.ratio, retention.bytes, retention.ms, segment.bytes, "
+                          "segment.ms",
                           key));
         }
     }
@@ -172,7 +208,16 @@ std::string config_value(const topic_config& config, std::string_view key) {
         return config.timestamps == timestamp_type::create_time ? "CreateTime" : "LogAppendTime";
     }
     if (key == "cleanup.policy") {
-        return "delete";
+        if (!config.log.compact) {
+            return "delete";
+        }
+        return config.log.delete_by_retention ? "compact,delete" : "compact";
+    }
+    if (key == "delete.retention.ms") {
+        return std::to_string(config.log.delete_retention_ms);
+    }
+    if (key == "min.cleanable.dirty.ratio") {
+        return fmt::format("{}", config.log.min_cleanable_dirty_ratio);
     }
     if (key == "compression.type") {
         return "producer";

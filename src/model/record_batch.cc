@@ -176,6 +176,69 @@ result<record_view, batch_errc> parse_record(std::span<const std::byte> records,
 
 namespace {
 
+void put_varint(std::vector<std::byte>& out, int32_t v) {
+    std::array<std::byte, max_varint_size> tmp{};
+    out.insert(out.end(), tmp.begin(),
+               tmp.begin() + static_cast<std::ptrdiff_t>(encode_varint(v, tmp.data())));
+}
+
+void put_optional_bytes(std::vector<std::byte>& out, const std::optional<std::span<const std::byte>>& b) {
+    if (!b) {
+        put_varint(out, -1);
+        return;
+    }
+    put_varint(out, static_cast<int32_t>(b->size()));
+    out.insert(out.end(), b->begin(), b->end());
+}
+
+} // namespace
+
+void encode_record(std::vector<std::byte>& out, const record_view& rec, int32_t offset_delta) {
+    // The body first, to learn its length; a small copy next to the (de)compression around it.
+    std::vector<std::byte> body;
+    body.reserve(32 + (rec.key ? rec.key->size() : 0) + (rec.value ? rec.value->size() : 0) +
+                 rec.headers.size());
+    body.push_back(static_cast<std::byte>(rec.attributes));
+    std::array<std::byte, max_varlong_size> tmp{};
+    body.insert(body.end(), tmp.begin(),
+                tmp.begin() + static_cast<std::ptrdiff_t>(encode_varlong(rec.timestamp_delta, tmp.data())));
+    put_varint(body, offset_delta);
+    put_optional_bytes(body, rec.key);
+    put_optional_bytes(body, rec.value);
+    put_varint(body, rec.header_count);
+    body.insert(body.end(), rec.headers.begin(), rec.headers.end());
+    put_varint(out, static_cast<int32_t>(body.size()));
+    out.insert(out.end(), body.begin(), body.end());
+}
+
+result<std::vector<std::byte>, compression_errc> encode_batch(record_batch_header header,
+                                                              std::span<const std::byte> plain_records) {
+    std::vector<std::byte> compressed;
+    std::span<const std::byte> section = plain_records;
+    if (header.attributes.codec() != compression::none) {
+        auto c = compress(header.attributes.codec(), plain_records);
+        if (!c) {
+            return unexpected(c.error());
+        }
+        compressed = std::move(*c);
+        section = compressed;
+    }
+    header.magic = batch_magic_v2;
+    header.batch_length = static_cast<int32_t>(batch_header_size - batch_length_prefix_size + section.size());
+    std::vector<std::byte> out(batch_header_size + section.size());
+    std::copy(section.begin(), section.end(), out.begin() + batch_header_size);
+    header.encode(std::span<std::byte>(out).first<batch_header_size>());
+    update_batch_crc(out);
+    return out;
+}
+
+void update_batch_crc(std::span<std::byte> batch) noexcept {
+    const uint32_t crc = crc32c(0, batch.subspan(batch_crc_covered_from));
+    store_be<uint32_t>(&batch[batch_crc_position], crc);
+}
+
+namespace {
+
 bool valid_timestamp(timestamp ts) noexcept {
     return ts.value() >= -1;
 }
@@ -207,8 +270,9 @@ check_body(const record_batch_header& h, std::span<const std::byte> records, con
     if (h.attributes.codec_bits() > static_cast<int>(compression::zstd)) {
         return unexpected(batch_errc::unsupported_compression);
     }
-    if (h.record_count < 1 || h.last_offset_delta < 0 ||
-        static_cast<int64_t>(h.record_count) != static_cast<int64_t>(h.last_offset_delta) + 1) {
+    const int64_t span = static_cast<int64_t>(h.last_offset_delta) + 1;
+    const bool count_ok = limits.allow_sparse_offsets ? h.record_count <= span : h.record_count == span;
+    if (h.record_count < 1 || h.last_offset_delta < 0 || !count_ok) {
         return unexpected(batch_errc::invalid_record_count);
     }
     if (!valid_timestamp(h.base_timestamp) || !valid_timestamp(h.max_timestamp)) {
@@ -231,12 +295,19 @@ check_body(const record_batch_header& h, std::span<const std::byte> records, con
         records = decompressed;
     }
     int32_t expected_delta = 0;
+    int64_t previous_delta = -1;
     bool bad_delta = false;
     bool bad_timestamp = false;
     int64_t max_ts = -1;
     auto walked = for_each_record(records, h.record_count, [&](const record_view& rec) {
-        // Records of a produced batch carry offset deltas 0, 1, 2, ... (Kafka refuses others).
-        bad_delta |= rec.offset_delta != expected_delta++;
+        if (limits.allow_sparse_offsets) {
+            // A compacted batch keeps its records' offsets: increasing, inside the batch's range.
+            bad_delta |= rec.offset_delta <= previous_delta || rec.offset_delta > h.last_offset_delta;
+            previous_delta = rec.offset_delta;
+        } else {
+            // Records of a produced batch carry offset deltas 0, 1, 2, ... (Kafka refuses others).
+            bad_delta |= rec.offset_delta != expected_delta++;
+        }
         if (h.base_timestamp.value() >= 0) {
             // The delta is producer-controlled: an overflowing sum is an invalid timestamp.
             int64_t ts = 0;

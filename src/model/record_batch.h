@@ -31,6 +31,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "base/iobuf.h"
 #include "base/result.h"
@@ -112,7 +113,7 @@ enum class batch_errc : uint8_t {
     too_large,               // whole batch above the configured limit
     crc_mismatch,            // CRC-32C of attributes..end differs from the crc field
     unsupported_compression, // codec bits 5..7
-    invalid_record_count,    // recordsCount < 1 or != lastOffsetDelta + 1
+    invalid_record_count,    // recordsCount < 1 or != lastOffsetDelta + 1 (or > it, with sparse offsets)
     invalid_timestamp,       // a timestamp below -1
     corrupt_records,         // records that do not parse exactly (after decompression, if any)
     decompression_failed,    // a compressed records section its codec cannot decode
@@ -136,6 +137,11 @@ struct batch_limits {
     bool check_compressed_records = false;
     // The most bytes a compressed records section may decompress to (see compression.h).
     size_t max_decompressed_bytes = default_max_decompressed_bytes;
+    // Accept the batches log compaction writes (docs/compaction.md): 1 <= recordsCount <=
+    // lastOffsetDelta + 1, record offset deltas strictly increasing within [0, lastOffsetDelta]
+    // (so the first one may be above 0). Only storage recovery and the cleaner set this; a
+    // producer's batch must be dense (count == lastOffsetDelta + 1, deltas 0, 1, 2, ...).
+    bool allow_sparse_offsets = false;
 };
 
 struct validated_batch {
@@ -169,6 +175,19 @@ struct record_view {
     int32_t header_count = 0;
     std::span<const std::byte> headers; // the raw header section
 };
+
+// Appends one record to a plain records section, as `rec` but with `offset_delta` (its other fields,
+// headers included, are copied byte for byte). Used to rewrite batches (log compaction).
+void encode_record(std::vector<std::byte>& out, const record_view& rec, int32_t offset_delta);
+
+// A whole batch from a header and a plain records section: compresses the section with the
+// header's codec (its default level; snappy raw), then sets magic, batchLength and the CRC. The
+// caller's other header fields (offsets, counts, timestamps, producer fields) are written as given.
+[[nodiscard]] result<std::vector<std::byte>, compression_errc>
+encode_batch(record_batch_header header, std::span<const std::byte> plain_records);
+
+// Recomputes the CRC of a whole batch after its header was edited in place.
+void update_batch_crc(std::span<std::byte> batch) noexcept;
 
 // Parses a plain records section (the bytes after the 61-byte header of an uncompressed batch, or
 // the decompressed blob of a compressed one; record_reader handles both), calling

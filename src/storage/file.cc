@@ -229,31 +229,48 @@ result<void> sync_directory(const std::filesystem::path& dir) {
     return {};
 }
 
+result<void> write_file_synced(const std::filesystem::path& path, std::span<const std::byte> bytes) {
+    auto f = file::open(path, open_mode::read_write_create);
+    if (!f) {
+        return unexpected(std::move(f.error()));
+    }
+    if (auto r = f->truncate(0); !r) {
+        return r;
+    }
+    if (auto r = f->write_all(0, bytes); !r) {
+        return r;
+    }
+    if (auto r = f->datasync(); !r) {
+        return r;
+    }
+    return f->close();
+}
+
 result<void> write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes) {
     std::filesystem::path tmp = path;
     tmp += ".tmp";
-    {
-        auto f = file::open(tmp, open_mode::read_write_create);
-        if (!f) {
-            return unexpected(std::move(f.error()));
-        }
-        if (auto r = f->truncate(0); !r) {
-            return r;
-        }
-        if (auto r = f->write_all(0, bytes); !r) {
-            return r;
-        }
-        if (auto r = f->datasync(); !r) {
-            return r;
-        }
-        if (auto r = f->close(); !r) {
-            return r;
-        }
+    if (auto r = write_file_synced(tmp, bytes); !r) {
+        return r;
     }
-    if (fault_injection::injected(fault_op::rename, tmp) || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        return unexpected(system_error(errno, fmt::format("rename {} to {}", tmp.string(), path.string())));
+    if (auto r = rename_file(tmp, path); !r) {
+        return r;
     }
     return sync_directory(path.parent_path());
+}
+
+result<void> rename_file(const std::filesystem::path& from, const std::filesystem::path& to) {
+    if (fault_injection::injected(fault_op::rename, from) || ::rename(from.c_str(), to.c_str()) != 0) {
+        return unexpected(system_error(errno, fmt::format("rename {} to {}", from.string(), to.string())));
+    }
+    return {};
+}
+
+result<void> file::rename_to(const std::filesystem::path& to) {
+    if (auto r = rename_file(_path, to); !r) {
+        return r;
+    }
+    _path = to;
+    return {};
 }
 
 result<std::string> read_small_file(const std::filesystem::path& path) {

@@ -47,6 +47,8 @@ public:
     result<void> truncate(uint64_t size) const;
     result<void> datasync() const;
     result<void> close();
+    // Renames the file (rename(2), atomic) and keeps the descriptor: it then names the new path.
+    result<void> rename_to(const std::filesystem::path& to);
 
 private:
     file(int fd, std::filesystem::path path) noexcept : _fd(fd), _path(std::move(path)) {}
@@ -55,6 +57,8 @@ private:
     std::filesystem::path _path;
 };
 
+// Writes a whole file (replacing any content) and fdatasyncs it; the directory entry is not synced.
+result<void> write_file_synced(const std::filesystem::path& path, std::span<const std::byte> bytes);
 // Writes a small file so that a crash leaves either the old or the new content, never a mix:
 // write to `path.tmp`, fdatasync, rename over `path`, fsync the directory.
 result<void> write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes);
@@ -64,6 +68,8 @@ result<void> sync_directory(const std::filesystem::path& dir);
 result<std::string> read_small_file(const std::filesystem::path& path);
 // The paths of a directory's entries, in no particular order.
 result<std::vector<std::filesystem::path>> list_directory(const std::filesystem::path& dir);
+// rename(2): atomically replaces `to` (not durable until the directory is synced).
+result<void> rename_file(const std::filesystem::path& from, const std::filesystem::path& to);
 // Removes a file; one that does not exist is not an error.
 result<void> remove_file(const std::filesystem::path& path);
 

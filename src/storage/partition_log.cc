@@ -13,6 +13,7 @@
 #include "base/endian.h"
 #include "base/logging.h"
 #include "model/record_reader.h"
+#include "storage/compaction.h"
 
 namespace ms::storage {
 
@@ -30,6 +31,27 @@ error closed_error(const std::filesystem::path& dir) {
     return error{errc::closed, fmt::format("partition log {} is closed", dir.string())};
 }
 
+// A compacted log keeps the newest record per key, so every record needs one (Kafka answers
+// INVALID_RECORD; invalid_record_count maps to it).
+result<void> check_keys(const iobuf& batch) {
+    model::record_reader reader;
+    bool keyless = false;
+    auto walked = reader.reset(batch);
+    if (walked) {
+        walked = reader.for_each([&](const model::record_view& r) { keyless |= !r.key.has_value(); });
+    }
+    if (!walked) {
+        return unexpected(
+          error{errc::invalid_batch, std::string(model::describe(walked.error())), walked.error()});
+    }
+    if (keyless) {
+        return unexpected(error{errc::invalid_batch,
+                                "a compacted topic (cleanup.policy=compact) refuses records without a key",
+                                model::batch_errc::invalid_record_count});
+    }
+    return {};
+}
+
 } // namespace
 
 partition_log::partition_log(std::filesystem::path dir, log_config config, log_services services)
@@ -37,6 +59,7 @@ partition_log::partition_log(std::filesystem::path dir, log_config config, log_s
     _alive(std::make_shared<liveness>(liveness{this})) {}
 
 partition_log::~partition_log() {
+    abandon_compaction();
     if (_flight) {
         // The job may still write this directory's checkpoint: let it finish before anyone can
         // reopen the log. Its posted completion sees a dead log and does nothing.
@@ -82,7 +105,8 @@ result<void> partition_log::recover() {
         return unexpected(std::move(listing.error()));
     }
     for (const std::filesystem::path& p : *listing) {
-        if (p.extension() == ".tmp") { // an atomic write that never finished
+        if (p.extension() == ".tmp" || p.extension() == cleaned_suffix) {
+            // An atomic write that never finished, or a compaction run's copy never swapped in.
             if (auto removed = remove_file(p); !removed) {
                 // Harmless: the next atomic write of that file starts by truncating it.
                 logger().warn("{}", removed.error().message);
@@ -271,6 +295,11 @@ result<append_result> partition_log::append(const iobuf& batch, std::optional<mo
                                 valid.error()});
     }
     model::record_batch_header header = valid->header;
+    if (_config.compact && !header.attributes.control()) {
+        if (auto keyed = check_keys(batch); !keyed) {
+            return unexpected(std::move(keyed.error()));
+        }
+    }
     const int64_t now = now_ms();
     segment* active = _segments.back().get();
     const bool too_big = active->size() + header.size_bytes() > _config.segment_bytes;
@@ -498,7 +527,10 @@ void partition_log::on_flushed(uint64_t sequence, const result<void>& outcome) {
     }
     apply_flush(flight);
     complete_waiters();
-    if (!_waiters.empty() && !_flight && !_closing) {
+    if (_sync_directory_soon && _directory_version == _directory_synced_version) {
+        _sync_directory_soon = false;
+    }
+    if ((!_waiters.empty() || _sync_directory_soon) && !_flight && !_closing) {
         start_flush(); // group commit: one fdatasync for everyone who arrived meanwhile
     }
 }
@@ -568,6 +600,9 @@ result<void> partition_log::remove_front_segment(retention_report& report) {
 }
 
 result<void> partition_log::remove_expired_segments(retention_report& report) {
+    if (!_config.delete_by_retention) { // cleanup.policy=compact alone
+        return {};
+    }
     if (_config.retention_bytes >= 0) {
         uint64_t total = size_bytes();
         const auto limit = static_cast<uint64_t>(_config.retention_bytes);
@@ -687,6 +722,7 @@ result<void> partition_log::close() {
         return {};
     }
     _closing = true;
+    abandon_compaction();
     while (_flight) {
         const uint64_t sequence = _flight->sequence;
         const result<void> outcome = _flight->finished.get();
@@ -755,6 +791,216 @@ result<void> partition_log::set_config(const log_config& config) {
     return {};
 }
 
+std::pair<uint64_t, uint64_t> partition_log::sealed_and_dirty_bytes() const noexcept {
+    const model::offset dirty_start = std::max(_cleaned_up_to, _log_start);
+    uint64_t sealed = 0;
+    uint64_t dirty = 0;
+    for (size_t i = 0; i + 1 < _segments.size(); ++i) {
+        sealed += _segments[i]->size();
+        if (_segments[i]->next_offset() > dirty_start) {
+            dirty += _segments[i]->size();
+        }
+    }
+    return {sealed, dirty};
+}
+
+double partition_log::dirty_ratio() const noexcept {
+    const auto [sealed, dirty] = sealed_and_dirty_bytes();
+    return sealed == 0 ? 0.0 : static_cast<double>(dirty) / static_cast<double>(sealed);
+}
+
+bool partition_log::start_compaction(compactor& c, bool force) {
+    if (!_config.compact || _compaction || _closed || _closing || _failure || _segments.size() < 2) {
+        return false;
+    }
+    const auto [sealed, dirty] = sealed_and_dirty_bytes();
+    if (!force && (dirty == 0 || static_cast<double>(dirty) <
+                                   _config.min_cleanable_dirty_ratio * static_cast<double>(sealed))) {
+        return false;
+    }
+    compaction_input input;
+    input.dir = _dir;
+    input.dirty_start = std::max(_cleaned_up_to, _log_start);
+    input.now_ms = now_ms();
+    input.delete_retention_ms = _config.delete_retention_ms;
+    input.index_interval_bytes = _config.index_interval_bytes;
+    input.key_map_bytes = c.key_map_bytes();
+    for (size_t i = 0; i + 1 < _segments.size(); ++i) {
+        const segment& seg = *_segments[i];
+        input.segments.push_back(
+          segment_snapshot{seg.base_offset(), seg.next_offset(), seg.size(), seg.log_file()});
+    }
+    auto run = std::make_shared<compaction_run>();
+    run->stopped = run->stopped_promise.get_future().share();
+    run->started = std::chrono::steady_clock::now();
+    _compaction = run;
+    c.submit([run, input = std::move(input), alive = _alive, owner = _services.owner](bool stopping) {
+        if (stopping) {
+            run->cancel.store(true, std::memory_order_relaxed);
+        }
+        run->output = clean_segments(input, run->cancel);
+        owner->post([run, alive] {
+            // After close() or the destructor took the run, the log has cleaned up already.
+            if (!run->taken && alive->log != nullptr) {
+                alive->log->finish_compaction(*run);
+            }
+        });
+        run->stopped_promise.set_value();
+    });
+    return true;
+}
+
+void partition_log::abandon_compaction() noexcept {
+    if (!_compaction) {
+        return;
+    }
+    const std::shared_ptr<compaction_run> run = std::move(_compaction);
+    run->cancel.store(true, std::memory_order_relaxed);
+    run->stopped.wait();
+    run->taken = true;
+    if (run->output && *run->output) {
+        for (const cleaned_segment& c : (*run->output)->segments) {
+            discard_cleaned(_dir, c.base);
+        }
+    }
+}
+
+void partition_log::finish_compaction(compaction_run& run) {
+    run.taken = true;
+    _compaction.reset();
+    compaction_report report;
+    auto& output = *run.output;
+    const auto elapsed = [&] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                     run.started)
+          .count();
+    };
+    if (!output) {
+        report.failure = output.error();
+        report.duration_ms = elapsed();
+        logger().warn("{}: compaction failed: {}; the next run tries again", _dir.string(),
+                      output.error().message);
+        _last_compaction = std::move(report);
+        return;
+    }
+    compaction_output& out = *output;
+    if (_closed || _closing || _failure) {
+        for (const cleaned_segment& c : out.segments) {
+            discard_cleaned(_dir, c.base);
+        }
+        report.failure = error{
+          errc::closed, fmt::format("{}: compaction discarded: the log is closed or failed", _dir.string())};
+        _last_compaction = std::move(report);
+        return;
+    }
+    report.segments_cleaned = out.segments_cleaned;
+    report.bytes_before = out.bytes_before;
+    report.bytes_after = out.bytes_after;
+    report.records_before = out.records_before;
+    report.records_after = out.records_after;
+    report.tombstones_removed = out.tombstones_removed;
+    report.cleaned_up_to = out.mapped_end;
+    install_cleaned(out, report);
+    report.duration_ms = elapsed();
+    if (report.failure) {
+        logger().warn("{}", report.failure->message);
+    }
+    logger().info(
+      "{}: compaction rewrote {} of {} segments: {} -> {} bytes, {} records removed ({} tombstones), "
+      "{} ms",
+      _dir.string(), report.segments_rewritten, report.segments_cleaned, report.bytes_before,
+      report.bytes_after, report.records_before - report.records_after, report.tombstones_removed,
+      report.duration_ms);
+    _last_compaction = std::move(report);
+}
+
+void partition_log::install_cleaned(compaction_output& out, compaction_report& report) {
+    bool complete = true;
+    for (cleaned_segment& c : out.segments) {
+        if (!complete) {
+            discard_cleaned(_dir, c.base);
+            continue;
+        }
+        auto it = std::lower_bound(
+          _segments.begin(), _segments.end(), c.base,
+          [](const std::unique_ptr<segment>& s, model::offset b) { return s->base_offset() < b; });
+        const bool present = it != _segments.end() && (*it)->base_offset() == c.base;
+        if (!present && c.base < _log_start) {
+            discard_cleaned(_dir, c.base); // retention removed it meanwhile, with its data
+            continue;
+        }
+        if (!present || (*it)->log_file() != c.source || !(*it)->sealed() ||
+            std::next(it) == _segments.end()) {
+            discard_cleaned(_dir, c.base);
+            complete = false;
+            report.failure = error{errc::closed, fmt::format("{}: segment {} changed during compaction; the "
+                                                             "rest of the run is discarded",
+                                                             _dir.string(), segment::file_stem(c.base))};
+            continue;
+        }
+        if (auto swapped = swap_segment(static_cast<size_t>(std::distance(_segments.begin(), it)), c);
+            !swapped) {
+            discard_cleaned(_dir, c.base);
+            complete = false;
+            report.failure =
+              error{swapped.error().code,
+                    fmt::format("{}: compaction could not swap in segment {}: {}; it keeps its "
+                                "uncompacted data and the rest of the run is discarded",
+                                _dir.string(), segment::file_stem(c.base), swapped.error().message)};
+            continue;
+        }
+        ++report.segments_rewritten;
+    }
+    if (complete) {
+        _cleaned_up_to = std::max(_cleaned_up_to, out.mapped_end);
+    }
+    if (report.segments_rewritten > 0) {
+        // The renames must reach the disk: one directory sync, without waiting for a producer.
+        _sync_directory_soon = true;
+        if (!_flight && !_closing) {
+            start_flush();
+        }
+    }
+}
+
+result<void> partition_log::swap_segment(size_t index, cleaned_segment& cleaned) {
+    segment& old = *_segments[index];
+    // 1. The old index files go first: from here on a crash finds the segment without indexes and
+    //    rebuilds them by a scan of whichever log file it finds, so an index can never describe
+    //    the other file.
+    for (const auto& path : {old.index_path(), old.time_index_path()}) {
+        if (auto removed = remove_file(path); !removed) {
+            old.indexes_written = false; // the flusher writes them again
+            old.indexes_synced = false;
+            return removed;
+        }
+    }
+    old.indexes_written = false;
+    old.indexes_synced = false;
+    // 2. The cleaned file (synced by the compactor) takes the segment's name, atomically.
+    if (auto renamed = cleaned.log.rename_to(old.log_path()); !renamed) {
+        return renamed;
+    }
+    auto seg = segment::adopt(_dir, cleaned.base, cleaned.next, cleaned.bytes_after, std::move(cleaned.log),
+                              std::move(cleaned.index), cleaned.max_timestamp, cleaned.max_timestamp_offset);
+    seg->created_ms = old.created_ms;
+    // 3. Its index files, synced by the compactor too. If they cannot be renamed the flusher
+    //    writes them from memory.
+    auto indexes = rename_file(cleaned_index_path(_dir, cleaned.base), seg->index_path());
+    if (indexes) {
+        indexes = rename_file(cleaned_time_index_path(_dir, cleaned.base), seg->time_index_path());
+    }
+    if (!indexes) {
+        logger().warn("{}; the index files are written again at the next sync", indexes.error().message);
+        discard_cleaned(_dir, cleaned.base);
+    }
+    seg->indexes_written = indexes.has_value();
+    seg->indexes_synced = indexes.has_value();
+    _segments[index] = std::move(seg);
+    ++_directory_version;
+    return {};
+}
+
 result<void> log_config::validate() const {
     auto bad = [](std::string msg) { return unexpected(error{errc::invalid_config, std::move(msg)}); };
     if (segment_bytes < 14 || segment_bytes > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
@@ -769,6 +1015,16 @@ result<void> log_config::validate() const {
     }
     if (retention_ms < -1) {
         return bad(fmt::format("retention.ms={} must be -1 (forever) or more", retention_ms));
+    }
+    if (!compact && !delete_by_retention) {
+        return bad("cleanup.policy must contain delete, compact, or both");
+    }
+    if (delete_retention_ms < 0) {
+        return bad(fmt::format("delete.retention.ms={} must be 0 or more", delete_retention_ms));
+    }
+    if (!(min_cleanable_dirty_ratio >= 0.0 && min_cleanable_dirty_ratio <= 1.0)) {
+        return bad(
+          fmt::format("min.cleanable.dirty.ratio={} must be between 0 and 1", min_cleanable_dirty_ratio));
     }
     if (max_batch_bytes < model::batch_header_size) {
         return bad(

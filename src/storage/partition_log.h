@@ -24,7 +24,12 @@
 // fails its length, CRC or offset checks, deletes any later segments (and any segment that does
 // not start where the one before it ends), and rebuilds the indexes. A file recovery must remove
 // but cannot makes open() fail: kept, its stale data would come back.
+//
+// Compaction (cleanup.policy=compact; docs/compaction.md): sealed segments are rewritten on a
+// compactor thread and swapped in on the owner thread; see start_compaction().
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -39,6 +44,7 @@
 #include "model/fundamental.h"
 #include "model/record_batch.h"
 #include "storage/checkpoint.h"
+#include "storage/compactor.h"
 #include "storage/errors.h"
 #include "storage/flusher.h"
 #include "storage/log_config.h"
@@ -98,6 +104,20 @@ struct segment_info {
     bool sealed = false;
 };
 
+// What the last compaction run did (docs/compaction.md).
+struct compaction_report {
+    std::optional<error> failure;  // set when the run failed or was discarded; nothing changed then
+    size_t segments_cleaned = 0;   // examined by the cleaner
+    size_t segments_rewritten = 0; // swapped for their cleaned copy
+    uint64_t bytes_before = 0;     // of the segments examined
+    uint64_t bytes_after = 0;
+    uint64_t records_before = 0;
+    uint64_t records_after = 0;
+    uint64_t tombstones_removed = 0;
+    int64_t duration_ms = 0;     // from start_compaction to the swap
+    model::offset cleaned_up_to; // the key map covered every record below this
+};
+
 // The first record at or after a timestamp: its offset and its own timestamp.
 struct timestamp_hit {
     model::offset offset;
@@ -145,6 +165,23 @@ public:
     // Seals the active segment and starts a new one (if the active one holds data).
     result<void> roll();
 
+    // Log compaction (cleanup.policy=compact; docs/compaction.md). Starts a run on `c` when the
+    // log is compacted, no run is in flight, it has sealed segments, and the bytes of sealed
+    // segments not cleaned since the last run (all of them after open) are at least
+    // min.cleanable.dirty.ratio of all sealed bytes, or `force`. Returns whether a run started.
+    // The run reads and rewrites sealed segments on a compactor thread; its result is swapped in
+    // on the owner thread (segments removed meanwhile by retention are skipped), logged, and
+    // kept in last_compaction(). Appends, reads, retention and sync continue meanwhile; close()
+    // and the destructor cancel a run and wait for its thread to let go of the directory.
+    // REQUIRES: `c` outlives the run (it outlives the log).
+    bool start_compaction(compactor& c, bool force = false);
+    [[nodiscard]] bool compacting() const noexcept { return _compaction != nullptr; }
+    [[nodiscard]] const std::optional<compaction_report>& last_compaction() const noexcept {
+        return _last_compaction;
+    }
+    // Sealed bytes not cleaned since the last run, over all sealed bytes (0 when none).
+    [[nodiscard]] double dirty_ratio() const noexcept;
+
     // Clean shutdown: waits for the flush in flight, syncs everything, writes the indexes and the
     // clean checkpoint. Pending sync callbacks complete. The log is unusable afterwards. On an
     // error nothing appended is lost, but the checkpoint is not clean, so the next open scans.
@@ -184,6 +221,16 @@ private:
     struct liveness {
         partition_log* log;
     };
+    // A compaction run, shared by the owner and the compactor thread.
+    struct compaction_run {
+        std::atomic<bool> cancel{false};
+        // Written by the compactor thread before it posts the swap and sets `stopped`.
+        std::optional<result<compaction_output>> output;
+        std::promise<void> stopped_promise;
+        std::shared_future<void> stopped; // the thread no longer touches the directory
+        bool taken = false;               // owner only: the output was swapped in or discarded
+        std::chrono::steady_clock::time_point started;
+    };
 
     partition_log(std::filesystem::path dir, log_config config, log_services services);
     result<void> recover();
@@ -202,6 +249,14 @@ private:
     result<void> remove_front_segment(retention_report& report);
     // apply_retention()'s work; `report` counts what was removed even when it fails part way.
     result<void> remove_expired_segments(retention_report& report);
+    // Sealed bytes and the part of them not cleaned yet.
+    [[nodiscard]] std::pair<uint64_t, uint64_t> sealed_and_dirty_bytes() const noexcept;
+    void finish_compaction(compaction_run& run);
+    // Swaps in the cleaned segments, front to back, stopping at the first that cannot be.
+    void install_cleaned(compaction_output& out, compaction_report& report);
+    result<void> swap_segment(size_t index, cleaned_segment& cleaned);
+    // Cancels a run in flight and waits for its thread (close and destruction).
+    void abandon_compaction() noexcept;
 
     std::filesystem::path _dir;
     log_config _config;
@@ -220,6 +275,10 @@ private:
     std::vector<waiter> _waiters;
     std::shared_ptr<liveness> _alive;
     recovery_report _recovery;
+    std::shared_ptr<compaction_run> _compaction; // the run in flight
+    model::offset _cleaned_up_to;                // in memory: after open, everything is dirty
+    std::optional<compaction_report> _last_compaction;
+    bool _sync_directory_soon = false; // a swap renamed files: sync the directory after this flush
 };
 
 } // namespace ms::storage

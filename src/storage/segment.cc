@@ -68,6 +68,20 @@ result<std::unique_ptr<segment>> segment::open(const std::filesystem::path& dir,
     return seg;
 }
 
+std::unique_ptr<segment> segment::adopt(const std::filesystem::path& dir, model::offset base,
+                                        model::offset next, uint64_t size, file log, segment_index index,
+                                        model::timestamp max_timestamp, model::offset max_timestamp_offset) {
+    std::unique_ptr<segment> seg(new segment(dir, base, std::move(log)));
+    seg->_next = next;
+    seg->_size = size;
+    seg->synced_size = size;
+    seg->_index = std::move(index);
+    seg->_max_timestamp = max_timestamp;
+    seg->_max_timestamp_offset = max_timestamp_offset;
+    seg->_sealed = true;
+    return seg;
+}
+
 result<void> segment::load_indexes() {
     auto loaded = segment_index::load(index_path(), time_index_path(), _base, _size);
     if (!loaded) {
@@ -232,7 +246,9 @@ result<scan_report> segment::recover(uint64_t max_batch_bytes, uint32_t index_in
         return n <= buf_len;
     };
 
-    const model::batch_limits limits{.max_batch_bytes = max_batch_bytes, .check_records = false};
+    // Compacted segments hold batches with fewer records than offsets (docs/compaction.md).
+    const model::batch_limits limits{
+      .max_batch_bytes = max_batch_bytes, .check_records = false, .allow_sparse_offsets = true};
     uint64_t pos = 0;
     while (pos < *file_size) {
         auto have_header = window(pos, model::batch_header_size);

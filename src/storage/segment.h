@@ -50,6 +50,12 @@ public:
     // Opens an existing segment's log file. Nothing is read yet: the caller then either trusts
     // the files (load_indexes() + restore_tail()) or scans them (recover()).
     static result<std::unique_ptr<segment>> open(const std::filesystem::path& dir, model::offset base);
+    // A sealed segment over a log file written elsewhere (the compactor's cleaned copy, renamed to
+    // this segment's name): `index` and the offsets and timestamps describe exactly its batches.
+    // Reads nothing. The file is taken as synced; the caller says whether the index files are.
+    static std::unique_ptr<segment> adopt(const std::filesystem::path& dir, model::offset base,
+                                          model::offset next, uint64_t size, file log, segment_index index,
+                                          model::timestamp max_timestamp, model::offset max_timestamp_offset);
     // Loads and validates the index files against the log size.
     result<void> load_indexes();
 

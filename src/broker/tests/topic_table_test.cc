@@ -1,6 +1,7 @@
 // Topic names, topic configs and the topics file.
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -35,6 +36,36 @@ TEST(topic_configs, apply_overrides_over_defaults) {
     EXPECT_EQ(config_value(*config, "message.timestamp.type"), "LogAppendTime");
 }
 
+TEST(topic_configs, cleanup_policy_and_compaction_settings) {
+    const topic_defaults defaults;
+    for (const auto& [policy, compact, by_retention, printed] :
+         std::vector<std::tuple<std::string, bool, bool, std::string>>{
+           {"delete", false, true, "delete"},
+           {"compact", true, false, "compact"},
+           {"compact,delete", true, true, "compact,delete"},
+           {"delete,compact", true, true, "compact,delete"},
+         }) {
+        auto config = make_topic_config({{"cleanup.policy", policy}}, defaults);
+        ASSERT_TRUE(config.has_value()) << config.error();
+        EXPECT_EQ(config->log.compact, compact) << policy;
+        EXPECT_EQ(config->log.delete_by_retention, by_retention) << policy;
+        EXPECT_EQ(config_value(*config, "cleanup.policy"), printed);
+    }
+    auto config = make_topic_config(
+      {{"cleanup.policy", "compact"}, {"delete.retention.ms", "1000"}, {"min.cleanable.dirty.ratio", "0.25"}},
+      defaults);
+    ASSERT_TRUE(config.has_value()) << config.error();
+    EXPECT_EQ(config->log.delete_retention_ms, 1000);
+    EXPECT_EQ(config->log.min_cleanable_dirty_ratio, 0.25);
+    EXPECT_EQ(config_value(*config, "delete.retention.ms"), "1000");
+    EXPECT_EQ(config_value(*config, "min.cleanable.dirty.ratio"), "0.25");
+    auto plain = make_topic_config({}, defaults);
+    ASSERT_TRUE(plain.has_value());
+    EXPECT_EQ(config_value(*plain, "delete.retention.ms"), "86400000");
+    EXPECT_EQ(config_value(*plain, "min.cleanable.dirty.ratio"), "0.5");
+    EXPECT_EQ(config_value(*plain, "cleanup.policy"), "delete");
+}
+
 TEST(topic_configs, refuse_bad_values_naming_the_key) {
     const topic_defaults defaults;
     for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
@@ -42,7 +73,11 @@ TEST(topic_configs, refuse_bad_values_naming_the_key) {
            {"retention.ms", "-2"},
            {"segment.bytes", "1"},
            {"message.timestamp.type", "Now"},
-           {"cleanup.policy", "compact"},
+           {"cleanup.policy", "compacted"},
+           {"cleanup.policy", "compact,compact"},
+           {"delete.retention.ms", "-1"},
+           {"min.cleanable.dirty.ratio", "1.5"},
+           {"min.cleanable.dirty.ratio", "half"},
            {"no.such.key", "1"},
          }) {
         auto config = make_topic_config({{key, value}}, defaults);
