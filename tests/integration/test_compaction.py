@@ -112,8 +112,10 @@ def test_compaction_keeps_latest_values_and_drops_tombstones(broker):
         if compacted_enough(records, model, produced):
             break
         assert time.monotonic() < deadline, (
-            "compaction not done in 90 s: %d records of %d produced, deleted keys still present: %d, dir %d bytes"
-            % (len(records), produced, sum(1 for _, k, _ in records if model.get(k, b"") is None), dir_bytes(part_dir)))
+            "compaction not done in 90 s: %d records of %d produced, dir %d bytes; records of deleted keys still "
+            "there (offset, key, tombstone?): %r" % (
+                len(records), produced, dir_bytes(part_dir),
+                [(o, k, v is None) for o, k, v in records if model.get(k, b"") is None][:20]))
         time.sleep(1.0)
         filler(100)   # new dirty data keeps the cleaner going past the tombstones' delete horizon
     produced_bytes = produced * 75
@@ -194,8 +196,10 @@ def test_consumer_offsets_topic_stays_compact(broker):
     assert odir.is_dir(), "no %s (data dir: %r)" % (odir, sorted(p.name for p in b.data_dir.iterdir()))
     deadline = time.monotonic() + 60
     while dir_bytes(odir) * 4 > written:
-        assert time.monotonic() < deadline, "__consumer_offsets-0 still %d bytes after 60 s (~%d written)" % (
-            dir_bytes(odir), written)
+        assert time.monotonic() < deadline, (
+            "__consumer_offsets-0 still %d bytes after 60 s (~%d written) in segments %r (a single segment never "
+            "gets compacted: __consumer_offsets needs small segments here, e.g. --offsets-topic-segment-bytes)"
+            % (dir_bytes(odir), written, sorted(f.name for f in odir.glob("*.log"))[:10]))
         time.sleep(0.5)
     expected = {}
     for i in range(rounds - 4, rounds):
