@@ -866,6 +866,10 @@ void partition_log::abandon_compaction() noexcept {
 }
 
 void partition_log::finish_compaction(compaction_run& run) {
+    // The compactor thread may still be inside post() (this task can run before post() returns):
+    // wait the few instructions until it no longer touches the owner executor, which may be
+    // destroyed soon after this log.
+    run.stopped.wait();
     run.taken = true;
     _compaction.reset();
     compaction_report report;
