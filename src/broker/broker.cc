@@ -218,14 +218,33 @@ result<void, std::string> broker::start() {
     // Every timer exists before any loop starts: the loops run at once on their shards, and must
     // not read the vector while this thread is still growing it.
     for (net::shard_id i = 0; i < _shards.size(); ++i) {
-        _retention_timers.push_back(std::make_unique<asio::steady_timer>(_shards.at(i).context()));
+        auto& ctx = _shards.at(i).context();
+        _timers.push_back({std::make_unique<asio::steady_timer>(ctx),
+                           std::make_unique<asio::steady_timer>(ctx),
+                           std::make_unique<asio::steady_timer>(ctx)});
     }
     for (net::shard_id i = 0; i < _shards.size(); ++i) {
-        _group_timers.push_back(std::make_unique<asio::steady_timer>(_shards.at(i).context()));
-    }
-    for (net::shard_id i = 0; i < _shards.size(); ++i) {
-        asio::co_spawn(_shards.at(i).context(), retention_loop(i), asio::detached);
-        asio::co_spawn(_shards.at(i).context(), group_loop(i), asio::detached);
+        auto& ctx = _shards.at(i).context();
+        std::function<void()> retention = [this, i] { _managers[i]->apply_retention(); };
+        std::function<void()> compaction = [this, i] { _managers[i]->run_compaction(); };
+        // Session timeouts, rebalance deadlines and offset retention; 100 ms is well below the
+        // smallest session timeout a client may ask for.
+        std::function<void()> group_timeouts = [this, i] {
+            const auto report = _group_managers[i]->tick();
+            if (report.offsets_expired > 0 || report.groups_removed > 0) {
+                logging::get("groups")->info(
+                  "offset retention: {} committed offsets expired, {} empty groups removed",
+                  report.offsets_expired, report.groups_removed);
+            }
+        };
+        asio::co_spawn(
+          ctx, periodic(*_timers[i].retention, _config.retention_check_interval, std::move(retention)),
+          asio::detached);
+        asio::co_spawn(ctx, periodic(*_timers[i].compaction, _config.cleaner_backoff, std::move(compaction)),
+                       asio::detached);
+        asio::co_spawn(
+          ctx, periodic(*_timers[i].groups, std::chrono::milliseconds(100), std::move(group_timeouts)),
+          asio::detached);
     }
     log->info("Kafka API on {}:{} (advertised as {}:{}), data in {}", _config.listen.host,
               _server->bound_port(), _config.advertised().host,
@@ -245,8 +264,8 @@ void broker::stop() {
     // Members waiting in JoinGroup/SyncGroup are answered NOT_COORDINATOR at once rather than
     // holding the drain for the whole grace period; they find the coordinator again after restart.
     run_on_every_shard([this](net::shard_id shard) {
-        if (shard < _group_timers.size()) {
-            _group_timers[shard]->cancel();
+        if (shard < _timers.size()) {
+            _timers[shard].groups->cancel();
         }
         _group_managers[shard]->shutdown();
     });
@@ -255,43 +274,25 @@ void broker::stop() {
         _server->drain(_config.shutdown_grace);
     }
     run_on_every_shard([this](net::shard_id shard) {
-        if (shard < _retention_timers.size()) {
-            _retention_timers[shard]->cancel();
+        if (shard < _timers.size()) {
+            _timers[shard].retention->cancel();
+            _timers[shard].compaction->cancel();
         }
-
         _managers[shard]->close_all();
     });
     _shards.stop();
     log->info("shutdown complete: every log synced and closed cleanly");
 }
 
-asio::awaitable<void> broker::retention_loop(net::shard_id id) {
-    auto& timer = *_retention_timers[id];
+asio::awaitable<void> broker::periodic(asio::steady_timer& timer, std::chrono::milliseconds interval,
+                                       std::function<void()> work) {
     while (!_stopping) {
-        timer.expires_after(_config.retention_check_interval);
+        timer.expires_after(interval);
         auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
         if (ec || _stopping) {
             co_return;
         }
-        _managers[id]->apply_retention();
-    }
-}
-
-asio::awaitable<void> broker::group_loop(net::shard_id id) {
-    // Session timeouts, rebalance deadlines and offset retention; 100 ms is well below the
-    // smallest session timeout a client may ask for.
-    auto& timer = *_group_timers[id];
-    while (!_stopping) {
-        timer.expires_after(std::chrono::milliseconds(100));
-        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        if (ec || _stopping) {
-            co_return;
-        }
-        const auto report = _group_managers[id]->tick();
-        if (report.offsets_expired > 0 || report.groups_removed > 0) {
-            logging::get("groups")->info("offset retention: {} committed offsets expired, {} empty groups removed",
-                                         report.offsets_expired, report.groups_removed);
-        }
+        work();
     }
 }
 
@@ -300,16 +301,17 @@ result<void, std::string> broker::ensure_offsets_topic() {
     if (auto it = _topics.find(name); it != _topics.end()) {
         _offsets_partitions = it->second.partitions;
         if (_offsets_partitions != _config.groups.offsets_partitions) {
-            logging::get("groups")->warn("{} has {} partitions; offsets.topic.num.partitions={} applies only when "
-                                         "it is created",
-                                         name, _offsets_partitions, _config.groups.offsets_partitions);
+            logging::get("groups")->warn(
+              "{} has {} partitions; offsets.topic.num.partitions={} applies only when "
+              "it is created",
+              name, _offsets_partitions, _config.groups.offsets_partitions);
         }
         return {};
     }
     // Compacted: only the newest record per group and partition matters. Big batches: a group
     // record holds every member's subscription and assignment.
     const config_overrides overrides{{"cleanup.policy", "compact"},
-                                     {"segment.bytes", "104857600"},
+                                     {"segment.bytes", std::to_string(_config.groups.offsets_segment_bytes)},
                                      {"max.message.bytes", "16777216"}};
     auto config = make_topic_config(overrides, _config.topics);
     if (!config) {
@@ -354,7 +356,8 @@ result<void, std::string> broker::load_groups() {
     logging::get("groups")->info(
       "loaded {} consumer groups from {} records of {} in {} ms{}", group_count, total.records,
       groups::offsets_topic,
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+        .count(),
       total.skipped > 0 ? fmt::format(" ({} records skipped)", total.skipped) : std::string());
     return {};
 }

@@ -7,11 +7,14 @@
 // immutable snapshot by posting; a shard reads its own copy without locks. A partition is owned
 // by shard_of(topic, partition); handlers on other shards reach it through net::call_on.
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "broker/broker_config.h"
 #include "broker/groups/group_manager.h"
@@ -87,8 +90,9 @@ private:
     boost::asio::awaitable<std::vector<topic_outcome>> controller_delete(std::vector<std::string> names);
     // On shard 0: hands the current table to every shard.
     void publish_topics();
-    boost::asio::awaitable<void> retention_loop(net::shard_id id);
-    boost::asio::awaitable<void> group_loop(net::shard_id id);
+    // Runs `work` every `interval` on the timer's shard until the broker stops.
+    boost::asio::awaitable<void> periodic(boost::asio::steady_timer& timer,
+                                          std::chrono::milliseconds interval, std::function<void()> work);
     // Adds __consumer_offsets to the topic table if missing (before the logs are opened).
     [[nodiscard]] result<void, std::string> ensure_offsets_topic();
     // On every shard: replays its partitions of __consumer_offsets into its group manager.
@@ -109,8 +113,12 @@ private:
     std::string _cluster_id;
     std::unique_ptr<dispatcher> _dispatcher;
     std::unique_ptr<net::server> _server;
-    std::vector<std::unique_ptr<boost::asio::steady_timer>> _retention_timers;
-    std::vector<std::unique_ptr<boost::asio::steady_timer>> _group_timers;
+    struct shard_timers {
+        std::unique_ptr<boost::asio::steady_timer> retention;  // log.retention.check.interval.ms
+        std::unique_ptr<boost::asio::steady_timer> groups;     // group session/rebalance timeouts
+        std::unique_ptr<boost::asio::steady_timer> compaction; // log.cleaner.backoff.ms
+    };
+    std::vector<shard_timers> _timers;                                       // indexed by shard
     std::vector<std::unique_ptr<groups::partition_offsets_log>> _group_logs; // indexed by shard
     std::vector<std::unique_ptr<groups::group_manager>> _group_managers;     // indexed by shard
     int32_t _offsets_partitions = 0;

@@ -35,10 +35,20 @@ const std::vector<serve_option> options{
   {"log.message.timestamp.type", "CreateTime",
    "default message.timestamp.type (CreateTime or LogAppendTime)"},
   {"log.retention.check.interval.ms", "300000", "how often retention runs"},
+  {"log.cleanup.policy", "delete",
+   "default cleanup.policy of topics: delete, compact (keep the newest record per key) or compact,delete"},
+  {"log.cleaner.delete.retention.ms", "86400000",
+   "default delete.retention.ms: how long tombstones stay readable in compacted topics"},
+  {"log.cleaner.min.cleanable.ratio", "0.5",
+   "default min.cleanable.dirty.ratio: compact a log once this fraction of its closed segments is not "
+   "compacted"},
+  {"log.cleaner.backoff.ms", "15000", "how often each shard looks for compacted logs due for compaction"},
   {"shutdown.grace.ms", "10000", "on SIGTERM, how long requests in flight may take to finish"},
   {"offsets.topic.num.partitions", "16",
    "partitions of the internal topic __consumer_offsets (groups are spread over them and over shards); "
    "used when the topic is created"},
+  {"offsets.topic.segment.bytes", "104857600",
+   "segment.bytes of __consumer_offsets; used when the topic is created"},
   {"offsets.retention.minutes", "10080",
    "how long committed offsets stay after their group became empty (or after the last commit of a group "
    "that only commits)"},
@@ -221,8 +231,26 @@ result<void, std::string> apply_options(const std::map<std::string, std::string>
         } else if (key == "shutdown.grace.ms") {
             set_int(0, max_i64 / 1000,
                     [&](int64_t v) { config.shutdown_grace = std::chrono::milliseconds(v); });
+        } else if (key == "log.cleanup.policy" || key == "log.cleaner.min.cleanable.ratio") {
+            // The same parser and checks as the topic configs these are defaults of.
+            const char* topic_key =
+              key == "log.cleanup.policy" ? "cleanup.policy" : "min.cleanable.dirty.ratio";
+            auto parsed = broker::make_topic_config({{topic_key, value}}, config.topics);
+            if (!parsed) {
+                applied = unexpected(fmt::format("{}: {}", key, parsed.error()));
+            } else {
+                config.topics.log = parsed->log;
+            }
+        } else if (key == "log.cleaner.delete.retention.ms") {
+            set_int(0, max_i64, [&](int64_t v) { config.topics.log.delete_retention_ms = v; });
+        } else if (key == "log.cleaner.backoff.ms") {
+            set_int(1, max_i64 / 1000,
+                    [&](int64_t v) { config.cleaner_backoff = std::chrono::milliseconds(v); });
         } else if (key == "offsets.topic.num.partitions") {
             set_int(1, 1000, [&](int64_t v) { config.groups.offsets_partitions = static_cast<int32_t>(v); });
+        } else if (key == "offsets.topic.segment.bytes") {
+            set_int(14, std::numeric_limits<int32_t>::max(),
+                    [&](int64_t v) { config.groups.offsets_segment_bytes = v; });
         } else if (key == "offsets.retention.minutes") {
             set_int(1, max_i64 / 60'000, [&](int64_t v) { config.groups.offsets_retention_ms = v * 60'000; });
         } else if (key == "offsets.retention.check.interval.ms") {

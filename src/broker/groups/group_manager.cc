@@ -667,6 +667,9 @@ void group_manager::sync(sync_params p, sync_callback done) {
     if (_shut_down) {
         return fail(kafka_error::not_coordinator);
     }
+    if (p.group_id.empty()) {
+        return fail(kafka_error::invalid_group_id);
+    }
     group* g = find(p.group_id);
     if (g == nullptr) {
         return fail(kafka_error::unknown_member_id);
@@ -768,6 +771,9 @@ int16_t group_manager::heartbeat(std::string_view group_id, int32_t generation, 
     if (_shut_down) {
         return code(kafka_error::not_coordinator);
     }
+    if (group_id.empty()) {
+        return code(kafka_error::invalid_group_id);
+    }
     group* g = find(group_id);
     if (g == nullptr) {
         return code(kafka_error::unknown_member_id);
@@ -806,6 +812,11 @@ leave_result group_manager::leave(std::string_view group_id, const std::vector<m
     group* g = _shut_down ? nullptr : find(group_id);
     if (_shut_down) {
         out.error = code(kafka_error::not_coordinator);
+        out.member_errors.assign(members.size(), out.error);
+        return out;
+    }
+    if (group_id.empty()) {
+        out.error = code(kafka_error::invalid_group_id);
         out.member_errors.assign(members.size(), out.error);
         return out;
     }
@@ -912,9 +923,7 @@ void group_manager::commit(commit_params p, std::function<void(std::vector<int16
     if (_shut_down) {
         return fail_all(code(kafka_error::not_coordinator));
     }
-    if (p.group_id.empty()) {
-        return fail_all(code(kafka_error::invalid_group_id));
-    }
+    // An empty group id is valid here (Kafka keeps it for old clients that commit without a group).
     group* g = find(p.group_id);
     if (g == nullptr) {
         if (p.generation >= 0) {
@@ -1119,10 +1128,6 @@ std::vector<listed_group> group_manager::list(const std::vector<group_state>& st
 group_description group_manager::describe(std::string_view group_id) const {
     group_description d;
     d.group_id = std::string(group_id);
-    if (group_id.empty()) {
-        d.error = code(kafka_error::invalid_group_id);
-        return d;
-    }
     const group* g = find(group_id);
     if (g == nullptr) {
         return d; // Kafka describes an unknown group as Dead, without an error
@@ -1166,10 +1171,6 @@ void group_manager::delete_groups(std::vector<std::string> group_ids,
         group* g = _shut_down ? nullptr : find(id);
         if (_shut_down) {
             state->errors[i] = code(kafka_error::not_coordinator);
-            continue;
-        }
-        if (id.empty()) {
-            state->errors[i] = code(kafka_error::invalid_group_id);
             continue;
         }
         if (g == nullptr || g->state == group_state::dead) {

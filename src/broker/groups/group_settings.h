@@ -8,6 +8,9 @@ namespace ms::broker::groups {
 struct group_settings {
     // offsets.topic.num.partitions: partitions of __consumer_offsets (used when it is created).
     int32_t offsets_partitions = 16;
+    // offsets.topic.segment.bytes: segment.bytes of __consumer_offsets (used when it is created).
+    // Small enough that compaction, which rewrites closed segments only, keeps it small.
+    int64_t offsets_segment_bytes = 104'857'600;
     // group.min/max.session.timeout.ms: the session timeouts a JoinGroup may ask for.
     int32_t min_session_timeout_ms = 6000;
     int32_t max_session_timeout_ms = 1'800'000;

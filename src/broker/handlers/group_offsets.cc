@@ -76,9 +76,6 @@ boost::asio::awaitable<handler_reply> handle_offset_fetch(request_context& ctx, 
     std::vector<groups::fetched_topic> found = co_await call_on_group<std::vector<groups::fetched_topic>>(
       ctx.owner, request.group_id, std::move(work));
     protocol::offset_fetch_response response;
-    if (request.group_id.empty() && ctx.version >= 2) {
-        response.error_code = error_code(kafka_error::invalid_group_id);
-    }
     for (auto& t : found) {
         auto& out = response.topics.emplace_back();
         out.name = std::move(t.topic);

@@ -313,6 +313,10 @@ TEST(group_manager, refuses_bad_joins_with_kafka_errors) {
 TEST(group_manager, stale_and_unknown_members_get_precise_errors) {
     harness h;
     EXPECT_EQ(h.manager->heartbeat("nothing", 1, "m", std::nullopt), err(kafka_error::unknown_member_id));
+    EXPECT_EQ(h.manager->heartbeat("", 1, "m", std::nullopt), err(kafka_error::invalid_group_id));
+    EXPECT_EQ((*h.sync("", 1, "m"))->error, err(kafka_error::invalid_group_id));
+    EXPECT_EQ(h.manager->leave("", {{"m", std::nullopt}}).error, err(kafka_error::invalid_group_id));
+    EXPECT_EQ(h.commit("", -1, "", 5)[0], 0); // Kafka keeps commits without a group id working
     auto [a, b] = two_member_group(h, "g");
     EXPECT_EQ(h.manager->heartbeat("g", 1, a, std::nullopt), err(kafka_error::illegal_generation));
     EXPECT_EQ(h.manager->heartbeat("g", 2, "stranger", std::nullopt), err(kafka_error::unknown_member_id));
@@ -458,9 +462,9 @@ TEST(group_manager, delete_groups_only_when_empty) {
     std::vector<int16_t> result;
     h.manager->delete_groups({"simple", "busy", "nothing", ""},
                              [&](std::vector<int16_t> e) { result = std::move(e); });
-    EXPECT_EQ(result, (std::vector<int16_t>{0, err(kafka_error::non_empty_group),
-                                            err(kafka_error::group_id_not_found),
-                                            err(kafka_error::invalid_group_id)}));
+    EXPECT_EQ(result, (std::vector<int16_t>{
+                        0, err(kafka_error::non_empty_group), err(kafka_error::group_id_not_found),
+                        err(kafka_error::group_id_not_found)})); // "" is valid here, as in Kafka
     EXPECT_EQ(h.committed("simple"), -1);
     EXPECT_EQ(h.manager->describe("simple").state, group_state::dead);
     h.reopen();
