@@ -135,6 +135,17 @@ SUPPORTED = {
     CREATE_TOPICS: (0, 7),
     DELETE_TOPICS: (0, 6),
     FIND_COORDINATOR: (0, 3),
+    # Consumer groups (KAFKA-PROTOCOL.md stage "consumer groups").
+    8: (0, 8),    # OffsetCommit
+    9: (0, 7),    # OffsetFetch
+    11: (0, 6),   # JoinGroup
+    12: (0, 4),   # Heartbeat
+    13: (0, 4),   # LeaveGroup
+    14: (0, 4),   # SyncGroup
+    15: (0, 5),   # DescribeGroups
+    16: (0, 4),   # ListGroups
+    42: (0, 2),   # DeleteGroups
+    47: (0, 0),   # OffsetDelete
 }
 
 # Error codes.
