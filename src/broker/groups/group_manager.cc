@@ -1310,6 +1310,7 @@ void group_manager::expire_offsets(tick_report& report) {
             continue;
         }
         std::vector<log_record> records;
+        records.reserve(expired.size());
         for (const auto& [tp, ts] : expired) {
             records.push_back({encode_key(offset_key{g.id, tp.first, tp.second}), std::nullopt});
         }

@@ -55,7 +55,7 @@ void partition_offsets_log::append(int32_t index, std::vector<log_record> record
         return;
     }
     p->wake_fetches();
-    p->log->sync([done = std::move(done)](storage::result<model::offset> synced) {
+    p->log->sync([done = std::move(done)](const storage::result<model::offset>& synced) {
         done(synced ? store_errc::none : store_errc::unavailable);
     });
 }
