@@ -34,39 +34,45 @@ struct key_hash {
     size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
-// Newest offset per exact key, within a memory budget.
+// Newest record per exact key (its offset, whether it is a tombstone), within a memory budget.
 class key_map {
 public:
+    struct entry {
+        int64_t offset = 0;
+        bool tombstone = false;
+    };
+
     explicit key_map(size_t budget) : _budget(budget) {}
 
     // False when the key is new and does not fit (never on an empty map: a run always progresses).
-    bool put(std::string_view key, int64_t o) {
-        if (auto it = _offsets.find(key); it != _offsets.end()) {
-            it->second = o;
+    bool put(std::string_view key, int64_t o, bool tombstone) {
+        if (auto it = _entries.find(key); it != _entries.end()) {
+            it->second = entry{o, tombstone};
             return true;
         }
         const size_t cost = key.size() + entry_overhead;
-        if (!_offsets.empty() && _bytes + cost > _budget) {
+        if (!_entries.empty() && _bytes + cost > _budget) {
             return false;
         }
         _bytes += cost;
-        _offsets.emplace(std::string(key), o);
+        _entries.emplace(std::string(key), entry{o, tombstone});
         return true;
     }
-    [[nodiscard]] std::optional<int64_t> get(std::string_view key) const {
-        auto it = _offsets.find(key);
-        if (it == _offsets.end()) {
+    [[nodiscard]] std::optional<entry> get(std::string_view key) const {
+        auto it = _entries.find(key);
+        if (it == _entries.end()) {
             return std::nullopt;
         }
         return it->second;
     }
 
 private:
-    // A node of the hash map, the string's heap block and the bucket: a fair upper estimate.
-    static constexpr size_t entry_overhead = 80;
+    // A node of the hash map (next pointer, cached hash, the key's std::string and the entry), its
+    // allocator overhead, the string's heap block and the bucket: a fair upper estimate.
+    static constexpr size_t entry_overhead = 72 + sizeof(entry);
     size_t _budget;
     size_t _bytes = 0;
-    std::unordered_map<std::string, int64_t, key_hash, std::equal_to<>> _offsets;
+    std::unordered_map<std::string, entry, key_hash, std::equal_to<>> _entries;
 };
 
 error corrupt_batch(const segment_snapshot& s, std::string_view what, uint64_t position) {
@@ -171,7 +177,7 @@ result<model::offset> build_key_map(const compaction_input& in, key_map& map,
                 if (full_at || o < dirty || !r.key) {
                     return;
                 }
-                if (!map.put(as_chars(*r.key), o)) {
+                if (!map.put(as_chars(*r.key), o, !r.value)) {
                     full_at = o;
                 }
             });
@@ -356,14 +362,46 @@ private:
         bool changed = false;
         uint64_t records_before = 0;
     };
+    // A dropped record that could be kept as the single record of an emptied segment.
+    struct anchor_candidate {
+        uint64_t position = 0; // of its batch in the segment file
+        int64_t offset = 0;
+    };
+    // The anchor candidates of the segment being rewritten, best last (see choose()).
+    struct anchor_candidates {
+        // A record whose key's newest record (per the map) is a value: that value comes later, so
+        // the record hides nothing and nothing has to stay for it.
+        std::optional<anchor_candidate> of_live_key;
+        // A tombstone: it cannot bring a value back either.
+        std::optional<anchor_candidate> tombstone;
+        // The last record of the segment: a value of a deleted key, whose tombstone must stay.
+        std::optional<anchor_candidate> last;
+
+        void note(const model::record_view& r, std::optional<key_map::entry> newest, anchor_candidate c) {
+            last = c;
+            if (!r.value) {
+                tombstone = c;
+            }
+            if (newest && !newest->tombstone) {
+                of_live_key = c;
+            }
+        }
+        [[nodiscard]] std::optional<anchor_candidate> choose() const {
+            return of_live_key ? of_live_key : tombstone ? tombstone : last;
+        }
+    };
 
     result<rewrite_result> rewrite(const segment_snapshot& s, segment_rewriter& w, compaction_output& out) {
         rewrite_result res;
         // First offset of the batches just before that kept nothing (-1: none). Not an optional:
         // GCC's -Wmaybe-uninitialized misfires on it.
         int64_t gap_start = -1;
-        std::optional<uint64_t> last_batch_position;
-        std::optional<std::string> last_retained_key; // for the single-record rule
+        bool any_batch = false;
+        size_t batches = 0;
+        model::record_batch_header first_batch;
+        anchor_candidates anchors;
+        // The key of the last retained record when it is a value (for the single-record rule).
+        std::optional<std::string> last_retained_key;
         batch_scanner scan(s);
         std::vector<std::byte> plain;
         for (;;) {
@@ -375,7 +413,11 @@ private:
                 break;
             }
             const model::record_batch_header& h = scan.header;
-            last_batch_position = scan.position();
+            if (!any_batch) {
+                first_batch = h;
+            }
+            any_batch = true;
+            ++batches;
             res.records_before += static_cast<uint64_t>(h.record_count);
             const model::offset new_base = gap_start >= 0 ? model::offset(gap_start) : h.base_offset;
             const bool control = h.attributes.control();
@@ -386,14 +428,18 @@ private:
             int64_t kept_max_ts = -1;
             std::optional<std::string> batch_last_key;
             auto walked = for_each_record(scan, _reader, [&](const model::record_view& r, int64_t o) {
-                if (!control && drop(r, o, h, s)) {
-                    out.tombstones_removed += r.value ? 0 : 1;
-                    return;
+                if (!control && r.key) {
+                    const auto newest = _map.get(as_chars(*r.key));
+                    if (drop(r, o, newest, h, s)) {
+                        out.tombstones_removed += r.value ? 0 : 1;
+                        anchors.note(r, newest, anchor_candidate{scan.position(), o});
+                        return;
+                    }
                 }
                 ++kept;
                 kept_max_ts = std::max(kept_max_ts, h.base_timestamp.value() + r.timestamp_delta);
                 model::encode_record(plain, r, static_cast<int32_t>(o - new_base.value()));
-                if (!control && r.key) {
+                if (!control && r.key && r.value) {
                     batch_last_key = std::string(as_chars(*r.key));
                 } else {
                     batch_last_key.reset();
@@ -433,32 +479,42 @@ private:
             if (w.held_header().last_offset() < last) {
                 w.extend_held(last);
             }
-        } else if (last_batch_position) {
-            // Nothing retained: keep the last record, spanning the whole segment.
-            if (auto r = hold_last_record(s, *last_batch_position, w); !r) {
-                return unexpected(std::move(r.error()));
+        } else if (any_batch) {
+            // Nothing retained: keep one record, as a batch spanning the whole segment.
+            const auto chosen = anchors.choose();
+            if (!chosen) {
+                return unexpected(corrupt_batch(s, "a segment without readable records", 0));
             }
-            last_retained_key = _anchor_key;
+            auto anchor = hold_anchor(s, *chosen, w);
+            if (!anchor) {
+                return unexpected(std::move(anchor.error()));
+            }
+            if (!anchor->value) {
+                --out.tombstones_removed; // it stays
+            }
+            last_retained_key = anchor->value ? std::move(anchor->key) : std::nullopt;
+            // Already this anchor alone (an earlier run): the copy would hold the same record.
+            if (res.records_before == 1 && batches == 1 && first_batch.base_offset == s.base &&
+                first_batch.last_offset() == last) {
+                res.changed = false;
+            }
         }
-        // A segment left with one record may hold a superseded value: a later tombstone of its key
-        // must stay, or that value would come back.
+        // A segment left with one value may hold a superseded value: a later tombstone of its key
+        // must stay, or that value would come back. (A tombstone hides nothing, so it pins nothing.)
         if (w.records_total() == 1 && last_retained_key) {
             _single_record_keys.insert(*last_retained_key);
         }
         return res;
     }
 
-    // Whether the record at `o` goes (see compaction.h).
-    bool drop(const model::record_view& r, int64_t o, const model::record_batch_header& h,
-              const segment_snapshot& s) {
-        if (!r.key) {
-            return false;
-        }
-        const std::string_view key = as_chars(*r.key);
-        if (auto newest = _map.get(key); newest && *newest > o) {
+    // Whether the record at `o`, whose key's newest record per the map is `newest`, goes (see
+    // compaction.h).
+    bool drop(const model::record_view& r, int64_t o, std::optional<key_map::entry> newest,
+              const model::record_batch_header& h, const segment_snapshot& s) {
+        if (newest && newest->offset > o) {
             return true;
         }
-        if (r.value || o >= _mapped_end.value() || _single_record_keys.contains(key)) {
+        if (r.value || o >= _mapped_end.value() || _single_record_keys.contains(as_chars(*r.key))) {
             return false;
         }
         return tombstone_expired(h, s);
@@ -489,30 +545,40 @@ private:
         return w.hold(std::move(*built));
     }
 
-    result<void> hold_last_record(const segment_snapshot& s, uint64_t position, segment_rewriter& w) {
+    struct anchor_kept {
+        std::optional<std::string> key;
+        bool value = false;
+    };
+
+    // Writes the record at `c` as the single record of a batch spanning the whole segment (its
+    // batch's attributes and producer fields, base offset lowered to the segment's base).
+    result<anchor_kept> hold_anchor(const segment_snapshot& s, anchor_candidate c, segment_rewriter& w) {
         std::array<std::byte, model::batch_header_size> raw{};
-        if (auto r = s.log->read_exact(position, raw); !r) {
-            return r;
+        if (auto r = s.log->read_exact(c.position, raw); !r) {
+            return unexpected(std::move(r.error()));
         }
         const auto h = model::record_batch_header::decode(raw);
         std::vector<std::byte> bytes(h.size_bytes());
-        if (auto r = s.log->read_exact(position, bytes); !r) {
-            return r;
+        if (auto r = s.log->read_exact(c.position, bytes); !r) {
+            return unexpected(std::move(r.error()));
         }
         if (auto r = _reader.reset(std::span<const std::byte>(bytes)); !r) {
-            return unexpected(corrupt_batch(s, model::describe(r.error()), position));
+            return unexpected(corrupt_batch(s, model::describe(r.error()), c.position));
         }
         std::vector<std::byte> plain;
         std::optional<int64_t> ts;
-        _anchor_key.reset();
+        anchor_kept kept;
         auto walked = _reader.for_each([&](const model::record_view& r) {
-            plain.clear();
-            model::encode_record(plain, r, static_cast<int32_t>(h.base_offset + r.offset_delta - s.base));
+            if (h.base_offset.value() + r.offset_delta != c.offset) {
+                return;
+            }
+            model::encode_record(plain, r, static_cast<int32_t>(c.offset - s.base.value()));
             ts = h.base_timestamp.value() + r.timestamp_delta;
-            _anchor_key = r.key ? std::optional<std::string>(std::string(as_chars(*r.key))) : std::nullopt;
+            kept.key = r.key ? std::optional<std::string>(std::string(as_chars(*r.key))) : std::nullopt;
+            kept.value = r.value.has_value();
         });
         if (!walked || plain.empty()) {
-            return unexpected(corrupt_batch(s, "a batch without readable records", position));
+            return unexpected(corrupt_batch(s, "a batch without the record to keep", c.position));
         }
         model::record_batch_header nh = h;
         nh.base_offset = s.base;
@@ -522,7 +588,10 @@ private:
             ts) {
             nh.max_timestamp = model::timestamp(*ts);
         }
-        return hold_encoded(w, nh, plain);
+        if (auto r = hold_encoded(w, nh, plain); !r) {
+            return unexpected(std::move(r.error()));
+        }
+        return kept;
     }
 
     const compaction_input& _in;
@@ -531,7 +600,6 @@ private:
     const std::atomic<bool>& _cancel;
     model::record_reader _reader;
     std::unordered_set<std::string, key_hash, std::equal_to<>> _single_record_keys;
-    std::optional<std::string> _anchor_key;
     std::optional<int64_t> _mtime;
     model::offset _mtime_of;
 };

@@ -4,22 +4,25 @@
 // (compactor.h) over the immutable files of sealed segments and writes cleaned copies next to
 // them. partition_log swaps the copies in on its owner thread. Rules (docs/compaction.md):
 //
-//   key map    newest offset of each key in [dirty_start, mapped_end), exact keys, bounded by
-//              key_map_bytes; when full, mapped_end stops at the record that did not fit and only
-//              the segments below mapped_end are cleaned.
+//   key map    newest offset of each key in [dirty_start, mapped_end) and whether that record is
+//              a tombstone, exact keys, bounded by key_map_bytes; when full, mapped_end stops at
+//              the record that did not fit and only the segments below mapped_end are cleaned.
 //   a record   is dropped when the map knows a newer offset for its key (superseded), or when it
 //              is a tombstone (null value) below mapped_end that nothing newer supersedes, whose
 //              batch's max timestamp is more than delete_retention_ms before now, and whose key is
-//              not the key of an earlier single-record segment (which may hold an older value the
-//              tombstone still has to hide). Records without a key and control batches stay.
+//              not the key of an earlier segment left with a single value (which may be an older
+//              value the tombstone still has to hide). Records without a key and control batches
+//              stay.
 //   a batch    keeps its attributes, producer fields, codec and base timestamp; it is rewritten
 //              with its retained records (offsets unchanged, offset deltas recomputed). A batch
 //              left without records hands its offset range to the next retained batch of the
 //              segment (whose base offset is lowered); trailing ones to the last retained batch
 //              (whose lastOffsetDelta grows). Batches stay dense: each starts one past the end
 //              of the one before. Unchanged batches are copied byte for byte.
-//   a segment  keeps its offset range. One that would retain nothing keeps its last record as a
-//              single batch spanning the whole range.
+//   a segment  keeps its offset range. One that would retain nothing keeps one record (the anchor)
+//              as a single batch spanning the whole range: the last one whose key's newest record
+//              is a value, else the last tombstone, else the last record (whose key's tombstone
+//              then stays, see above). One that is already just its anchor is left as it is.
 //
 // The cleaned copy of segment <base> is <base>.log.cleaned with its indexes in
 // <base>.index.cleaned and <base>.timeindex.cleaned, all fdatasync'ed before they are handed over.

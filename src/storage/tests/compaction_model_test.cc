@@ -4,10 +4,12 @@
 // model of every record ever appended. After each step the log read from its start must give
 // strictly increasing offsets, only records the model has, the newest value of every key, every
 // tombstone younger than delete.retention.ms that is still the newest of its key, and unchanged
-// segment boundaries and log end.
+// segment boundaries and log end. After a full run, records of deleted keys are left only where a
+// segment had nothing else to keep (no record of a live key) or a tombstone still hides a value.
 
 #include <rapidcheck.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <ostream>
@@ -102,13 +104,75 @@ struct harness {
         }
     }
 
-    void compact(compactor& c, bool force) {
+    void compact(compactor& c, bool force, bool check_kept = false) {
         const auto ranges = testing::segment_ranges(*log);
+        const auto before = testing::read_all(*log);
         if (log->start_compaction(c, force)) {
             RC_ASSERT(env->exec.run_until([&] { return !log->compacting(); }));
             RC_ASSERT(log->last_compaction().has_value());
+            if (check_kept) {
+                check_deleted_keys_after_full_run(ranges, before, testing::read_all(*log));
+            }
         }
         RC_ASSERT(testing::segment_ranges(*log) == ranges);
+    }
+
+    // After a run whose key map covered all sealed data: a deleted key (its newest sealed record a
+    // tombstone) keeps an older record only as the single record of a segment that held no record
+    // of a live key before the run, and keeps an expired tombstone only when that is such a
+    // segment's single record or an older value of its key is still there (which it hides).
+    void check_deleted_keys_after_full_run(const std::vector<std::pair<int64_t, int64_t>>& ranges,
+                                           const testing::log_contents& before,
+                                           const testing::log_contents& after) const {
+        const int64_t active_base = ranges.back().first;
+        std::map<std::string, int64_t> sealed_newest;
+        for (const auto& [o, r] : records) {
+            if (o < active_base) {
+                sealed_newest[r.key] = o;
+            }
+        }
+        auto live = [&](const std::string& key) {
+            auto it = sealed_newest.find(key);
+            return it != sealed_newest.end() && records.at(it->second).value.has_value();
+        };
+        auto segment_of = [&](int64_t o) {
+            return *std::find_if(ranges.begin(), ranges.end(),
+                                 [&](const auto& r) { return r.first <= o && o < r.second; });
+        };
+        auto records_in = [](const testing::log_contents& c, std::pair<int64_t, int64_t> seg) {
+            std::vector<const testing::read_record*> out;
+            for (const auto& r : c.records) {
+                if (seg.first <= r.offset && r.offset < seg.second) {
+                    out.push_back(&r);
+                }
+            }
+            return out;
+        };
+        for (const auto& r : after.records) {
+            if (r.offset >= active_base || live(r.key)) {
+                continue;
+            }
+            const auto seg = segment_of(r.offset);
+            const bool alone = records_in(after, seg).size() == 1;
+            bool had_live = false;
+            for (const auto* b : records_in(before, seg)) {
+                had_live = had_live || live(b->key);
+            }
+            if (r.offset != sealed_newest.at(r.key)) {
+                RC_ASSERT(alone);
+                RC_ASSERT(!had_live);
+                continue;
+            }
+            const model_record& m = records.at(r.offset);
+            if (m.value || clock - m.ts <= delete_retention_ms || (alone && !had_live)) {
+                continue;
+            }
+            const bool hides_a_value =
+              std::any_of(after.records.begin(), after.records.end(), [&](const auto& x) {
+                  return x.key == r.key && x.offset < r.offset && x.value.has_value();
+              });
+            RC_ASSERT(hides_a_value);
+        }
     }
 
     void reopen(bool clean) {
@@ -187,7 +251,7 @@ RC_GTEST_PROP(compaction_model, random_sequences_keep_the_newest_value_of_every_
         case op_kind::append: h.append(o.a); break;
         case op_kind::roll: RC_ASSERT(h.log->roll().has_value()); break;
         case op_kind::compact:
-            h.compact(h.big, true);
+            h.compact(h.big, true, true);
             full_run = true;
             break;
         case op_kind::compact_small: h.compact(h.small, (o.a & 1) != 0); break;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -187,6 +189,115 @@ TEST(compaction, a_tombstone_stays_while_a_single_record_segment_may_hold_an_old
         auto contents = read_all(*log);
         ASSERT_TRUE(contents.valid) << contents.problem;
         EXPECT_EQ(contents.latest(), (latest_map{{"a", std::nullopt}, {"c", "3"}, {"d", "4"}}));
+    }
+}
+
+TEST(compaction, deleted_keys_leave_no_trace_when_their_segments_hold_a_live_key) {
+    // Many small segments, each batch updating one key that is deleted later and one that stays:
+    // every segment is emptied by the run, and the record it keeps (segments never move) must be
+    // one of a live key, so that once the tombstones expire nothing of the deleted keys is left.
+    temp_dir dir;
+    log_env env;
+    compactor c;
+    auto cfg = compacted_config();
+    cfg.segment_bytes = 300;
+    auto log = env.must_open(dir.path(), cfg);
+    constexpr int keys = 5;
+    latest_map expected;
+    auto put = [&](const std::vector<keyed_record>& batch) {
+        ASSERT_TRUE(log->append(make_keyed_batch(batch, env.clock->load())).has_value());
+        for (const auto& r : batch) {
+            expected[r.key] = r.value;
+        }
+    };
+    for (int i = 0; i < 60; ++i) {
+        // The deleted key's record last: the segment's last record, which an anchor was before.
+        put({{"live-" + std::to_string(i % keys), "value-" + std::to_string(i)},
+             {"gone-" + std::to_string(i % keys), "old-" + std::to_string(i)}});
+    }
+    std::vector<keyed_record> deletes;
+    deletes.reserve(keys + 1);
+    for (int k = 0; k < keys; ++k) {
+        deletes.push_back({"gone-" + std::to_string(k), std::nullopt});
+    }
+    deletes.push_back({"live-0", "newest"}); // the tombstones' segment holds a live key too
+    put(deletes);
+    ASSERT_TRUE(log->roll().has_value());
+    put({{"live-1", "active"}});
+    const auto ranges = segment_ranges(*log);
+    const auto end = log->log_end_offset();
+    ASSERT_GT(ranges.size(), 10U);
+
+    auto check = [&](bool tombstones_expired) {
+        auto contents = read_all(*log);
+        ASSERT_TRUE(contents.valid) << contents.problem;
+        EXPECT_EQ(contents.latest(), tombstones_expired ? [&] {
+            latest_map live = expected;
+            std::erase_if(live, [](const auto& kv) { return !kv.second.has_value(); });
+            return live;
+        }()
+                                                        : expected);
+        EXPECT_EQ(segment_ranges(*log), ranges);
+        EXPECT_EQ(log->log_end_offset(), end);
+        std::vector<std::string> deleted_seen;
+        for (const auto& r : contents.records) {
+            if (r.key.starts_with("gone-") && (tombstones_expired || r.value)) {
+                deleted_seen.push_back(fmt::format("{}@{}", r.key, r.offset));
+            }
+        }
+        std::string names;
+        for (const auto& n : deleted_seen) {
+            names += n + " ";
+        }
+        EXPECT_TRUE(deleted_seen.empty()) << names;
+    };
+    // Before delete.retention.ms only the tombstones of the deleted keys remain.
+    ASSERT_TRUE(compact_now(env, *log, c));
+    check(false);
+    env.clock->fetch_add(cfg.delete_retention_ms + 1);
+    ASSERT_TRUE(compact_now(env, *log, c));
+    check(true);
+    EXPECT_EQ(log->last_compaction()->tombstones_removed, static_cast<uint64_t>(keys));
+    // A further run finds nothing to change: the kept records are not rewritten again.
+    ASSERT_TRUE(compact_now(env, *log, c));
+    EXPECT_EQ(log->last_compaction()->segments_rewritten, 0U);
+    check(true);
+    // The same after a crash (recovery scans the cleaned segments).
+    ASSERT_TRUE(env.sync(*log).has_value());
+    log.reset();
+    log_env env2;
+    log = env2.must_open(dir.path(), cfg);
+    ASSERT_NE(log, nullptr);
+    check(true);
+}
+
+TEST(compaction, a_segment_of_deleted_keys_only_keeps_a_tombstone_rather_than_a_value) {
+    // Segment [a=1 a=null b=2] holds no live key: it keeps one record, preferably the tombstone
+    // a=null (it hides nothing, so no other tombstone has to stay for it) over its last record
+    // b=2 (which would pin b's tombstone, as in the test below).
+    temp_dir dir;
+    log_env env;
+    compactor c;
+    auto cfg = compacted_config();
+    auto log = env.must_open(dir.path(), cfg);
+    ASSERT_TRUE(log->append(make_keyed_batch({{"a", "1"}}, env.clock->load())).has_value());
+    ASSERT_TRUE(
+      log->append(make_keyed_batch({{"a", std::nullopt}, {"b", "2"}}, env.clock->load())).has_value());
+    ASSERT_TRUE(log->roll().has_value());
+    ASSERT_TRUE(
+      log->append(make_keyed_batch({{"b", std::nullopt}, {"c", "3"}}, env.clock->load())).has_value());
+    ASSERT_TRUE(log->roll().has_value());
+    ASSERT_TRUE(log->append(make_keyed_batch({{"d", "4"}}, env.clock->load())).has_value());
+    env.clock->fetch_add(cfg.delete_retention_ms + 1);
+    for (int run = 0; run < 2; ++run) {
+        ASSERT_TRUE(compact_now(env, *log, c));
+        auto contents = read_all(*log);
+        ASSERT_TRUE(contents.valid) << contents.problem;
+        std::vector<std::string> seen;
+        for (const auto& r : contents.records) {
+            seen.push_back(fmt::format("{}@{}={}", r.key, r.offset, r.value.value_or("null")));
+        }
+        EXPECT_EQ(seen, (std::vector<std::string>{"a@1=null", "c@4=3", "d@5=4"}));
     }
 }
 
