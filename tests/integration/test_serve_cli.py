@@ -83,5 +83,6 @@ def test_clean_stop_means_no_rescan_on_start(broker):
     b.restart()
     wait_for_topic(b.bootstrap, "kept", 4)
     restart_log = b.log_path.read_text()[len(log_before):]
-    assert "opened 1 topics, 4 partitions" in restart_log, restart_log
+    # "kept" and the internal __consumer_offsets (16 partitions by default).
+    assert "opened 2 topics, 20 partitions" in restart_log, restart_log
     assert "recovered" not in restart_log, restart_log
