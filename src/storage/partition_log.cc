@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "base/clock.h"
 #include "base/endian.h"
 #include "base/logging.h"
 #include "model/record_reader.h"
@@ -93,9 +94,7 @@ int64_t partition_log::now_ms() const {
     if (_services.now_ms) {
         return _services.now_ms();
     }
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+    return wall_clock_ms();
 }
 
 result<void> partition_log::recover() {

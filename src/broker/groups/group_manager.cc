@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "base/clock.h"
 #include "base/logging.h"
 #include "protocol/kafka_error.h"
 #include "protocol/wire.h"
@@ -101,9 +102,7 @@ int64_t group_manager::wall_ms() const {
     if (_wall_ms) {
         return _wall_ms();
     }
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+    return wall_clock_ms();
 }
 
 group_manager::group* group_manager::find(std::string_view id) noexcept {
@@ -352,7 +351,7 @@ void group_manager::join_known_member(group& g, join_params& p, join_callback& d
                                           });
     switch (g.state) {
     case group_state::preparing_rebalance:
-        update_member(g, m, p, done);
+        update_member(m, p, done);
         try_complete_join(g);
         return;
     case group_state::completing_rebalance:
@@ -361,14 +360,14 @@ void group_manager::join_known_member(group& g, join_params& p, join_callback& d
             done(current_join_result(g, m));
             return;
         }
-        update_member(g, m, p, done);
+        update_member(m, p, done);
         prepare_rebalance(g);
         try_complete_join(g);
         return;
     case group_state::stable:
         if (g.leader == m.id || !same_metadata) {
             // A leader's rejoin asks for a new assignment (its view of topics changed).
-            update_member(g, m, p, done);
+            update_member(m, p, done);
             prepare_rebalance(g);
             try_complete_join(g);
             return;
@@ -380,7 +379,7 @@ void group_manager::join_known_member(group& g, join_params& p, join_callback& d
     }
 }
 
-void group_manager::update_member(group& g, member& m, join_params& p, join_callback& done) {
+void group_manager::update_member(member& m, join_params& p, join_callback& done) {
     if (m.awaiting_join) {
         // A second JoinGroup while the first waits: the first connection is presumably gone.
         join_result r;
@@ -388,7 +387,6 @@ void group_manager::update_member(group& g, member& m, join_params& p, join_call
         r.member_id = m.id;
         auto old = std::move(m.awaiting_join);
         m.awaiting_join = nullptr;
-        --g.awaiting_join;
         old(std::move(r));
     }
     m.protocol_type = p.protocol_type;
@@ -398,7 +396,6 @@ void group_manager::update_member(group& g, member& m, join_params& p, join_call
     m.client_id = std::move(p.client_id);
     m.client_host = std::move(p.client_host);
     m.awaiting_join = std::move(done);
-    ++g.awaiting_join;
 }
 
 void group_manager::add_member_and_rebalance(group& g, std::string id, join_params& p, join_callback& done) {
@@ -416,7 +413,7 @@ void group_manager::add_member_and_rebalance(group& g, std::string id, join_para
         g.static_members[*m.instance_id] = id;
     }
     auto [it, inserted] = g.members.emplace(id, std::move(m));
-    update_member(g, it->second, p, done);
+    update_member(it->second, p, done);
     if (g.initial_until && now() < *g.initial_until) {
         g.joined_during_delay = true;
     }
@@ -438,7 +435,6 @@ void group_manager::replace_static_member(group& g, const std::string& old_id, j
         r.member_id = old_id;
         auto old = std::move(m.awaiting_join);
         m.awaiting_join = nullptr;
-        --g.awaiting_join;
         old(std::move(r));
     }
     if (m.awaiting_sync) {
@@ -487,7 +483,7 @@ void group_manager::replace_static_member(group& g, const std::string& old_id, j
             return;
         }
     }
-    update_member(g, moved, p, done);
+    update_member(moved, p, done);
     if (g.state == group_state::stable || g.state == group_state::completing_rebalance) {
         prepare_rebalance(g);
     }
@@ -530,7 +526,9 @@ void group_manager::prepare_rebalance(group& g) {
 }
 
 bool group_manager::all_joined(const group& g) const {
-    return g.awaiting_join == g.members.size() && g.pending.empty();
+    return g.pending.empty() && std::all_of(g.members.begin(), g.members.end(), [](const auto& entry) {
+               return bool(entry.second.awaiting_join);
+           });
 }
 
 void group_manager::try_complete_join(group& g) {
@@ -585,7 +583,6 @@ void group_manager::complete_join(group& g) {
     g.protocol_name = select_protocol(g);
     g.state = group_state::completing_rebalance;
     g.deadline = now() + std::chrono::milliseconds(rebalance_timeout_ms(g));
-    g.awaiting_join = 0;
     std::vector<std::pair<join_callback, join_result>> answers;
     for (auto& [id, m] : g.members) {
         m.synced = false;
@@ -865,7 +862,6 @@ void group_manager::remove_member(group& g, const std::string& id, int16_t answe
     }
     member& m = it->second;
     if (m.awaiting_join) {
-        --g.awaiting_join;
         auto cb = std::move(m.awaiting_join);
         m.awaiting_join = nullptr;
         join_result r;
@@ -1375,7 +1371,6 @@ void group_manager::shutdown() {
                 cb(sync_result{code(kafka_error::not_coordinator), {}});
             }
         }
-        gp->awaiting_join = 0;
     }
 }
 

@@ -250,7 +250,6 @@ private:
         bool joined_during_delay = false;
         bool storing_assignment = false;
         bool metadata_stored = false; // a group record is in the log (deletion writes a tombstone)
-        size_t awaiting_join = 0;
     };
 
     [[nodiscard]] clock::time_point now() const { return _now ? _now() : clock::now(); }
@@ -264,7 +263,7 @@ private:
     void join_known_member(group& g, join_params& p, join_callback& done);
     void add_member_and_rebalance(group& g, std::string id, join_params& p, join_callback& done);
     void replace_static_member(group& g, const std::string& old_id, join_params& p, join_callback& done);
-    void update_member(group& g, member& m, join_params& p, join_callback& done);
+    void update_member(member& m, join_params& p, join_callback& done);
     void prepare_rebalance(group& g);
     void try_complete_join(group& g);
     void complete_join(group& g);

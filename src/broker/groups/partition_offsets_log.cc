@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "base/clock.h"
 #include "base/logging.h"
 #include "model/record_batch_builder.h"
 #include "model/record_reader.h"
@@ -16,12 +17,6 @@ std::string_view as_text(const bytes& b) {
     return {reinterpret_cast<const char*>(b.data()), b.size()}; // NOLINT: bytes viewed as chars
 }
 
-int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 } // namespace
 
 void partition_offsets_log::append(int32_t index, std::vector<log_record> records,
@@ -31,7 +26,7 @@ void partition_offsets_log::append(int32_t index, std::vector<log_record> record
         done(p == nullptr ? store_errc::unavailable : store_errc::none);
         return;
     }
-    const model::timestamp ts(now_ms());
+    const model::timestamp ts(wall_clock_ms());
     model::record_batch_builder builder(ts);
     for (const auto& r : records) {
         std::optional<std::string_view> value;

@@ -7,6 +7,7 @@
 // stored, and the other partitions of the request are unaffected.
 #include <chrono>
 
+#include "base/clock.h"
 #include "base/crc32c.h"
 #include "base/endian.h"
 #include "base/logging.h"
@@ -126,12 +127,6 @@ result<iobuf, storage::error> stamp_log_append_time(const iobuf& batch, const st
     const uint32_t crc = crc32c(0, std::span<const std::byte>(bytes).subspan(model::batch_crc_covered_from));
     store_be<uint32_t>(bytes.data() + model::batch_crc_position, crc);
     return iobuf::copy_of(bytes);
-}
-
-int64_t wall_clock_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // On the owner shard: appends every item, then (acks=-1) waits for the group commit of each
