@@ -1,4 +1,4 @@
-// nats_jetstream_pub: the NATS JetStream peer row of bench/broker-bench. Creates a stream with file
+// nats_jetstream_pub: the NATS JetStream peer row of bench/compare. Creates a stream with file
 // storage, publishes N messages of B bytes with js.PublishAsync, waits for every ack and prints one
 // JSON line (msg_per_s, mb_per_s). Not a test: it reports, it asserts nothing.
 //

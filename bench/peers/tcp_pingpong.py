@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tcp_pingpong: loopback TCP round-trip latency, the fallback ceiling of bench/broker-bench when
+"""tcp_pingpong: loopback TCP round-trip latency, the fallback ceiling of bench/compare when
 sockperf is not installed. Python's own per-call overhead is included in every figure, so this is
 an upper bound on the kernel's round trip, not the round trip itself.
 
