@@ -1,0 +1,218 @@
+#include "cli/bench/fetch_loop.h"
+
+#include <fmt/format.h>
+
+#include "base/crc32c.h"
+#include "model/record_reader.h"
+#include "protocol/kafka_error.h"
+#include "protocol/messages/all.h"
+
+namespace ms::cli::bench {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+constexpr int16_t fetch_key = 1;
+constexpr int16_t list_offsets_key = 2;
+constexpr int64_t latest_timestamp = -1;
+constexpr int64_t earliest_timestamp = -2;
+
+struct partition_cursor {
+    int32_t partition = 0;
+    int64_t next = 0;
+    int64_t end = 0; // where stop_at_end stops
+};
+
+// The offset at `timestamp` (-1 latest, -2 earliest) of each of the worker's partitions.
+result<std::map<int32_t, int64_t>, std::string>
+list_offsets(client::kafka_connection& conn, const fetch_loop_settings& s, int64_t timestamp) {
+    const auto version = conn.version_for(list_offsets_key, 4);
+    if (!version || *version < 1) {
+        return unexpected(fmt::format("{} does not speak ListOffsets v1-4", conn.peer().to_string()));
+    }
+    protocol::list_offsets_request request;
+    request.replica_id = model::node_id(-1);
+    request.topics.resize(1);
+    request.topics[0].name = s.topic;
+    for (const int32_t p : s.plan.partitions) {
+        protocol::list_offsets_request::list_offsets_topic_data::list_offsets_partition_data data;
+        data.partition_index = model::partition_id(p);
+        data.timestamp = model::timestamp(timestamp);
+        request.topics[0].partitions.push_back(data);
+    }
+    auto answer = conn.call<protocol::list_offsets_response>(request, *version, s.timeout);
+    if (!answer) {
+        return unexpected(std::move(answer.error()));
+    }
+    std::map<int32_t, int64_t> offsets;
+    for (const auto& t : answer->topics) {
+        for (const auto& p : t.partitions) {
+            if (p.error_code != 0) {
+                return unexpected(fmt::format("ListOffsets for {}-{}: {}", s.topic, p.partition_index.value(),
+                                              protocol::name(protocol::to_kafka_error(p.error_code))));
+            }
+            offsets[p.partition_index.value()] = p.offset.value();
+        }
+    }
+    return offsets;
+}
+
+} // namespace
+
+void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& visit, stop_rule& stop,
+                    live_counters& live, worker_outcome& out, std::atomic<int>* ready) {
+    const auto signal_ready = [ready] {
+        if (ready != nullptr) {
+            ready->fetch_add(1, std::memory_order_release);
+        }
+    };
+    auto conn =
+      client::kafka_connection::open(settings.plan.broker, settings.timeout, "memorystreamer-bench");
+    if (!conn) {
+        out.failure = conn.error();
+        signal_ready();
+        return;
+    }
+    const auto version = conn->version_for(fetch_key, 12);
+    if (!version) {
+        out.failure =
+          fmt::format("{} does not speak a Fetch version this tool knows", settings.plan.broker.to_string());
+        signal_ready();
+        return;
+    }
+    auto earliest = list_offsets(*conn, settings, earliest_timestamp);
+    auto latest = earliest ? list_offsets(*conn, settings, latest_timestamp) : earliest;
+    if (!latest) {
+        out.failure = latest.error();
+        signal_ready();
+        return;
+    }
+    std::vector<partition_cursor> cursors;
+    for (const int32_t p : settings.plan.partitions) {
+        const int64_t end = (*latest)[p];
+        cursors.push_back({p, settings.from_end ? end : (*earliest)[p], end});
+    }
+    signal_ready();
+
+    protocol::any_request wrapped{protocol::fetch_request{}};
+    auto& request = std::get<protocol::fetch_request>(wrapped);
+    request.replica_id = model::node_id(-1);
+    request.max_wait_ms = settings.max_wait_ms;
+    request.min_bytes = 1;
+    request.max_bytes = settings.max_bytes;
+    model::record_reader reader;
+    for (;;) {
+        if (stop.expired()) {
+            return;
+        }
+        request.topics.clear();
+        request.topics.resize(1);
+        request.topics[0].topic = settings.topic;
+        for (const auto& c : cursors) {
+            if (settings.stop_at_end && c.next >= c.end) {
+                continue;
+            }
+            protocol::fetch_request::fetch_topic_data::fetch_partition_data data;
+            data.partition = model::partition_id(c.partition);
+            data.fetch_offset = model::offset(c.next);
+            data.partition_max_bytes = settings.partition_max_bytes;
+            request.topics[0].partitions.push_back(data);
+        }
+        if (request.topics[0].partitions.empty()) {
+            return; // everything read up to the end
+        }
+        const auto sent = steady::now();
+        conn->send(wrapped, *version);
+        auto answer = conn->receive(settings.timeout + client::milliseconds(settings.max_wait_ms));
+        if (!answer || !answer->has_value()) {
+            out.failure = answer ? fmt::format("{}: no answer to a Fetch within {} ms",
+                                               settings.plan.broker.to_string(), settings.timeout.count())
+                                 : answer.error();
+            return;
+        }
+        const auto received = steady::now();
+        out.latency_ns.record(static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(received - sent).count()));
+        const auto& response = std::get<protocol::fetch_response>(**answer);
+        if (response.error_code != 0) {
+            out.failure =
+              fmt::format("Fetch failed: {}", protocol::name(protocol::to_kafka_error(response.error_code)));
+            return;
+        }
+        uint64_t messages = 0;
+        uint64_t bytes = 0;
+        for (const auto& t : response.responses) {
+            for (const auto& p : t.partitions) {
+                auto cursor = std::find_if(cursors.begin(), cursors.end(), [&](const partition_cursor& c) {
+                    return c.partition == p.partition_index.value();
+                });
+                if (cursor == cursors.end()) {
+                    continue;
+                }
+                if (p.error_code != 0) {
+                    ++out.errors;
+                    ++out.error_names[std::string(protocol::name(protocol::to_kafka_error(p.error_code)))];
+                    live.errors.fetch_add(1, std::memory_order_relaxed);
+                    continue;
+                }
+                if (!p.records || p.records->empty()) {
+                    continue;
+                }
+                const iobuf linear = p.records->piece_count() == 1 ? iobuf{} : p.records->copy();
+                const auto all =
+                  p.records->piece_count() == 1 ? p.records->piece_bytes(0) : linear.piece_bytes(0);
+                size_t pos = 0;
+                while (all.size() - pos >= model::batch_header_size) {
+                    const auto rest = all.subspan(pos);
+                    auto header = model::peek_batch_header(rest);
+                    if (!header || header->batch_length < 0 || rest.size() < header->size_bytes()) {
+                        break; // a partial batch at the end of the answer: fetched again next time
+                    }
+                    const auto batch = rest.first(header->size_bytes());
+                    pos += batch.size();
+                    if (settings.check_crc &&
+                        crc32c(0, batch.subspan(model::batch_crc_covered_from)) != header->crc) {
+                        out.failure = fmt::format("{}-{}: batch at offset {} has a bad CRC", settings.topic,
+                                                  cursor->partition, header->base_offset.value());
+                        return;
+                    }
+                    if (header->last_offset().value() < cursor->next) {
+                        continue; // starts before the fetch offset (inside a batch already read)
+                    }
+                    if (auto reset = reader.reset(batch); !reset) {
+                        out.failure = fmt::format(
+                          "{}-{}: batch at offset {} does not parse: {}", settings.topic, cursor->partition,
+                          header->base_offset.value(), model::describe(reset.error()));
+                        return;
+                    }
+                    auto walked = reader.for_each([&](const model::record_view& rec) {
+                        if (header->base_offset.value() + rec.offset_delta < cursor->next) {
+                            return;
+                        }
+                        ++messages;
+                        bytes += (rec.key ? rec.key->size() : 0) + (rec.value ? rec.value->size() : 0);
+                        if (visit) {
+                            visit(rec, received);
+                        }
+                    });
+                    if (!walked) {
+                        out.failure = fmt::format(
+                          "{}-{}: records at offset {} do not parse: {}", settings.topic, cursor->partition,
+                          header->base_offset.value(), model::describe(walked.error()));
+                        return;
+                    }
+                    cursor->next = header->last_offset().value() + 1;
+                }
+            }
+        }
+        out.messages += messages;
+        out.bytes += bytes;
+        live.messages.fetch_add(messages, std::memory_order_relaxed);
+        live.bytes.fetch_add(bytes, std::memory_order_relaxed);
+        if (messages > 0 && (!stop.claim(static_cast<int64_t>(messages)) || stop.exhausted())) {
+            return;
+        }
+    }
+}
+
+} // namespace ms::cli::bench
