@@ -39,7 +39,8 @@ size_t shard_count(size_t requested) {
 } // namespace
 
 broker::broker(broker_config config)
-  : _config(std::move(config)), _shards(shard_count(_config.smp), _config.pin_shards), _flusher(1) {
+  : _config(std::move(config)), _shards(shard_count(_config.smp), _config.pin_shards),
+    _flusher(_config.flush_threads) {
     for (net::shard_id i = 0; i < _shards.size(); ++i) {
         _managers.push_back(
           std::make_unique<partition_manager>(_shards.at(i), _flusher, _compactor, _config.data_dir));

@@ -28,6 +28,7 @@ struct broker_config {
     std::chrono::milliseconds retention_check_interval{300'000}; // log.retention.check.interval.ms
     std::chrono::milliseconds shutdown_grace{10'000};            // shutdown.grace.ms
     std::chrono::milliseconds cleaner_backoff{15'000};           // log.cleaner.backoff.ms
+    size_t flush_threads = 8;                                    // log.flush.threads
     groups::group_settings groups;                               // offsets.*, group.* (the group coordinator)
 
     [[nodiscard]] const net::listen_address& advertised() const noexcept {

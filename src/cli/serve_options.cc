@@ -43,6 +43,9 @@ const std::vector<serve_option> options{
    "default min.cleanable.dirty.ratio: compact a log once this fraction of its closed segments is not "
    "compacted"},
   {"log.cleaner.backoff.ms", "15000", "how often each shard looks for compacted logs due for compaction"},
+  {"log.flush.threads", "8",
+   "threads that run fdatasync for acks=all and commits: syncs of different partitions run at once (the "
+   "file system joins concurrent syncs into one journal commit), so more threads raise durable throughput"},
   {"shutdown.grace.ms", "10000", "on SIGTERM, how long requests in flight may take to finish"},
   {"offsets.topic.num.partitions", "16",
    "partitions of the internal topic __consumer_offsets (groups are spread over them and over shards); "
@@ -246,6 +249,8 @@ result<void, std::string> apply_options(const std::map<std::string, std::string>
         } else if (key == "log.cleaner.backoff.ms") {
             set_int(1, max_i64 / 1000,
                     [&](int64_t v) { config.cleaner_backoff = std::chrono::milliseconds(v); });
+        } else if (key == "log.flush.threads") {
+            set_int(1, 256, [&](int64_t v) { config.flush_threads = static_cast<size_t>(v); });
         } else if (key == "offsets.topic.num.partitions") {
             set_int(1, 1000, [&](int64_t v) { config.groups.offsets_partitions = static_cast<int32_t>(v); });
         } else if (key == "offsets.topic.segment.bytes") {

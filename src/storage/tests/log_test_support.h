@@ -68,6 +68,9 @@ inline iobuf make_batch(int64_t first, int32_t count, int64_t ts = 1000, size_t 
 
 // An owner thread (the test thread, draining `exec`), a flusher and a controllable clock.
 struct log_env {
+    log_env() = default;
+    explicit log_env(size_t flusher_threads) : flush(flusher_threads) {}
+
     manual_executor exec;
     flusher flush{1};
     std::shared_ptr<std::atomic<int64_t>> clock = std::make_shared<std::atomic<int64_t>>(1'000'000);
