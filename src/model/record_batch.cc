@@ -78,97 +78,11 @@ result<record_batch_header, batch_errc> peek_batch_header(std::span<const std::b
 
 namespace detail {
 
-namespace {
-
-// A length-prefixed byte string (key, value, or header key/value); -1 means null.
-result<std::optional<std::span<const std::byte>>, batch_errc>
-parse_bytes(std::span<const std::byte> in, size_t& pos, bool nullable) noexcept {
-    auto len = decode_varint(in.subspan(pos));
-    if (!len) {
-        return unexpected(batch_errc::corrupt_records);
-    }
-    pos += len->size;
-    if (len->value < 0) {
-        if (len->value == -1 && nullable) {
-            return std::optional<std::span<const std::byte>>{};
-        }
-        return unexpected(batch_errc::corrupt_records);
-    }
-    const auto n = static_cast<size_t>(len->value);
-    if (n > in.size() - pos) {
-        return unexpected(batch_errc::corrupt_records);
-    }
-    std::span<const std::byte> out = in.subspan(pos, n);
-    pos += n;
-    return std::optional<std::span<const std::byte>>{out};
-}
-
-} // namespace
-
 result<record_view, batch_errc> parse_record(std::span<const std::byte> records, size_t& pos) noexcept {
-    auto length = decode_varint(records.subspan(pos));
-    if (!length || length->value < 0) {
-        return unexpected(batch_errc::corrupt_records);
-    }
-    pos += length->size;
-    const auto body_size = static_cast<size_t>(length->value);
-    if (body_size > records.size() - pos) {
-        return unexpected(batch_errc::corrupt_records);
-    }
-    // Everything below parses inside the record's own bytes, so a lying inner length cannot
-    // reach into the next record.
-    const std::span<const std::byte> body = records.subspan(pos, body_size);
-    size_t p = 0;
     record_view rec;
-    if (body.empty()) {
+    if (!parse_record_into(records, pos, rec)) {
         return unexpected(batch_errc::corrupt_records);
     }
-    rec.attributes = static_cast<int8_t>(body[0]);
-    p = 1;
-    auto ts_delta = decode_varlong(body.subspan(p));
-    if (!ts_delta) {
-        return unexpected(batch_errc::corrupt_records);
-    }
-    rec.timestamp_delta = ts_delta->value;
-    p += ts_delta->size;
-    auto off_delta = decode_varint(body.subspan(p));
-    if (!off_delta) {
-        return unexpected(batch_errc::corrupt_records);
-    }
-    rec.offset_delta = off_delta->value;
-    p += off_delta->size;
-    auto key = parse_bytes(body, p, true);
-    if (!key) {
-        return unexpected(key.error());
-    }
-    rec.key = *key;
-    auto value = parse_bytes(body, p, true);
-    if (!value) {
-        return unexpected(value.error());
-    }
-    rec.value = *value;
-    auto header_count = decode_varint(body.subspan(p));
-    if (!header_count || header_count->value < 0) {
-        return unexpected(batch_errc::corrupt_records);
-    }
-    p += header_count->size;
-    rec.header_count = header_count->value;
-    const size_t headers_start = p;
-    for (int32_t h = 0; h < rec.header_count; ++h) {
-        auto hkey = parse_bytes(body, p, false);
-        if (!hkey) {
-            return unexpected(hkey.error());
-        }
-        auto hvalue = parse_bytes(body, p, true);
-        if (!hvalue) {
-            return unexpected(hvalue.error());
-        }
-    }
-    rec.headers = body.subspan(headers_start, p - headers_start);
-    if (p != body.size()) {
-        return unexpected(batch_errc::corrupt_records);
-    }
-    pos += body_size;
     return rec;
 }
 

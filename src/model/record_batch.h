@@ -35,6 +35,7 @@
 
 #include "base/iobuf.h"
 #include "base/result.h"
+#include "base/varint.h"
 #include "model/compression.h"
 #include "model/fundamental.h"
 
@@ -197,19 +198,179 @@ template<typename Visitor>
 result<void, batch_errc> for_each_record(std::span<const std::byte> records, int32_t count, Visitor&& visit);
 
 namespace detail {
-// Parses one record starting at records[pos]; advances pos past it.
+
+// Reads a record's fields inside its own bytes: every read is bounded by the record's end, so a
+// lying inner length cannot reach into the next record. Single-byte varints (most of them in
+// small records) take the fast path; longer ones go through the checked decoder.
+class record_cursor {
+public:
+    explicit record_cursor(std::span<const std::byte> body) noexcept
+      : _at(body.data()), _end(body.data() + body.size()) {}
+
+    [[nodiscard, gnu::always_inline]] bool varint(int32_t& out) noexcept {
+        uint32_t small = 0;
+        if (short_varint(small)) {
+            out = zigzag_decode32(small);
+            return true;
+        }
+        auto d = decode_varint(rest());
+        if (!d) {
+            return false;
+        }
+        out = d->value;
+        _at += d->size;
+        return true;
+    }
+    [[nodiscard, gnu::always_inline]] bool varlong(int64_t& out) noexcept {
+        uint32_t small = 0;
+        if (short_varint(small)) {
+            out = zigzag_decode64(small);
+            return true;
+        }
+        auto d = decode_varlong(rest());
+        if (!d) {
+            return false;
+        }
+        out = d->value;
+        _at += d->size;
+        return true;
+    }
+    // A varint length and that many bytes; -1 is null when `nullable` (data is then nullptr).
+    // Scalars rather than an optional: copying optionals through the stack made GCC store their
+    // flag byte and reload it as a word, a store-forwarding stall on every record.
+    [[nodiscard, gnu::always_inline]] bool bytes(const std::byte*& data, int32_t& length,
+                                                 bool nullable) noexcept {
+        if (!varint(length)) {
+            return false;
+        }
+        if (length < 0) {
+            data = nullptr;
+            return length == -1 && nullable;
+        }
+        if (static_cast<size_t>(length) > static_cast<size_t>(_end - _at)) {
+            return false;
+        }
+        data = _at;
+        _at += length;
+        return true;
+    }
+    [[nodiscard, gnu::always_inline]] bool byte(int8_t& out) noexcept {
+        if (_at == _end) {
+            return false;
+        }
+        out = static_cast<int8_t>(std::to_integer<uint8_t>(*_at++));
+        return true;
+    }
+    [[nodiscard]] const std::byte* position() const noexcept { return _at; }
+    [[nodiscard]] bool at_end() const noexcept { return _at == _end; }
+
+private:
+    // One- and two-byte varints (values below 2^14: lengths and deltas of records up to 8 KiB),
+    // decoded without the general loop. False leaves the cursor where it was.
+    [[nodiscard, gnu::always_inline]] bool short_varint(uint32_t& out) noexcept {
+        if (_at == _end) {
+            return false;
+        }
+        const uint32_t b0 = std::to_integer<uint8_t>(_at[0]);
+        if (b0 < 0x80) {
+            out = b0;
+            _at += 1;
+            return true;
+        }
+        if (_end - _at < 2) {
+            return false;
+        }
+        const uint32_t b1 = std::to_integer<uint8_t>(_at[1]);
+        if (b1 >= 0x80) {
+            return false;
+        }
+        out = (b0 & 0x7FU) | (b1 << 7);
+        _at += 2;
+        return true;
+    }
+
+    [[nodiscard]] std::span<const std::byte> rest() const noexcept {
+        return {_at, static_cast<size_t>(_end - _at)};
+    }
+
+    const std::byte* _at;
+    const std::byte* _end;
+};
+
+// Parses one record starting at records[pos] into `out`; advances pos past it. False when it
+// does not parse (corrupt_records). Inline: it runs for every produced record.
+inline bool parse_record_into(std::span<const std::byte> records, size_t& pos, record_view& out) noexcept {
+    record_cursor outer(records.subspan(pos));
+    int32_t length = 0;
+    if (!outer.varint(length) || length <= 0) {
+        return false;
+    }
+    const auto header_bytes = static_cast<size_t>(outer.position() - (records.data() + pos));
+    const auto body_size = static_cast<size_t>(length);
+    if (body_size > records.size() - pos - header_bytes) {
+        return false;
+    }
+    const std::span<const std::byte> body = records.subspan(pos + header_bytes, body_size);
+    // Fields go to locals first: `out` could alias the input bytes (std::byte may alias anything),
+    // so writing it field by field would make the compiler reload the cursor after every store.
+    record_cursor in(body);
+    int8_t attributes = 0;
+    int64_t timestamp_delta = 0;
+    int32_t offset_delta = 0;
+    const std::byte* key = nullptr;
+    int32_t key_size = 0;
+    const std::byte* value = nullptr;
+    int32_t value_size = 0;
+    int32_t header_count = 0;
+    if (!in.byte(attributes) || !in.varlong(timestamp_delta) || !in.varint(offset_delta) ||
+        !in.bytes(key, key_size, true) || !in.bytes(value, value_size, true) || !in.varint(header_count) ||
+        header_count < 0) {
+        return false;
+    }
+    const std::byte* headers_start = in.position();
+    const std::byte* ignored = nullptr;
+    int32_t ignored_size = 0;
+    for (int32_t h = 0; h < header_count; ++h) {
+        if (!in.bytes(ignored, ignored_size, false) || !in.bytes(ignored, ignored_size, true)) {
+            return false;
+        }
+    }
+    if (!in.at_end()) {
+        return false;
+    }
+    out.attributes = attributes;
+    out.timestamp_delta = timestamp_delta;
+    out.offset_delta = offset_delta;
+    if (key_size < 0) {
+        out.key.reset();
+    } else {
+        out.key.emplace(key, static_cast<size_t>(key_size));
+    }
+    if (value_size < 0) {
+        out.value.reset();
+    } else {
+        out.value.emplace(value, static_cast<size_t>(value_size));
+    }
+    out.header_count = header_count;
+    out.headers = {headers_start, static_cast<size_t>(in.position() - headers_start)};
+    pos += header_bytes + body_size;
+    return true;
+}
+
+// As parse_record_into, as a result.
 result<record_view, batch_errc> parse_record(std::span<const std::byte> records, size_t& pos) noexcept;
+
 } // namespace detail
 
 template<typename Visitor>
 result<void, batch_errc> for_each_record(std::span<const std::byte> records, int32_t count, Visitor&& visit) {
     size_t pos = 0;
+    record_view rec;
     for (int32_t i = 0; i < count; ++i) {
-        auto rec = detail::parse_record(records, pos);
-        if (!rec) {
-            return unexpected(rec.error());
+        if (!detail::parse_record_into(records, pos, rec)) {
+            return unexpected(batch_errc::corrupt_records);
         }
-        visit(*rec);
+        visit(std::as_const(rec));
     }
     if (pos != records.size()) {
         return unexpected(batch_errc::corrupt_records);
