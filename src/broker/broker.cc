@@ -39,7 +39,7 @@ size_t shard_count(size_t requested) {
 } // namespace
 
 broker::broker(broker_config config)
-  : _config(std::move(config)), _shards(shard_count(_config.smp), _config.pin_shards),
+  : _config(std::move(config)), _shards(shard_count(_config.smp), _config.pin_shards, _config.idle_spin),
     _flusher(_config.flush_threads) {
     for (net::shard_id i = 0; i < _shards.size(); ++i) {
         _managers.push_back(

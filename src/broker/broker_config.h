@@ -29,6 +29,7 @@ struct broker_config {
     std::chrono::milliseconds shutdown_grace{10'000};            // shutdown.grace.ms
     std::chrono::milliseconds cleaner_backoff{15'000};           // log.cleaner.backoff.ms
     size_t flush_threads = 8;                                    // log.flush.threads
+    std::chrono::microseconds idle_spin{0};                      // shard.idle.spin.us
     groups::group_settings groups;                               // offsets.*, group.* (the group coordinator)
 
     [[nodiscard]] const net::listen_address& advertised() const noexcept {

@@ -33,6 +33,15 @@ int remaining_ms(steady::time_point deadline) {
     return static_cast<int>(std::clamp<int64_t>(left, 0, 1'000'000));
 }
 
+// poll() with a deadline to the microsecond: a rate schedule wakes the caller every 100 us, and
+// rounding that down to 0 ms would spin a core the broker needs.
+int poll_until(pollfd& p, steady::time_point deadline) {
+    const auto left = std::max(steady::duration::zero(), deadline - steady::now());
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    const timespec wait{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    return ::ppoll(&p, 1, &wait, nullptr);
+}
+
 std::string errno_text(int err) {
     return std::string(std::strerror(err)); // NOLINT(concurrency-mt-unsafe): tools report, rarely
 }
@@ -352,12 +361,12 @@ result<void, std::string> kafka_connection::flush(milliseconds timeout) {
                                           _unsent_bytes, timeout.count()));
         }
         pollfd p{_fd, POLLOUT, 0};
-        (void)::poll(&p, 1, remaining_ms(deadline));
+        (void)poll_until(p, deadline);
     }
     return {};
 }
 
-result<std::optional<protocol::any_response>, std::string> kafka_connection::receive(milliseconds timeout) {
+result<std::optional<protocol::any_response>, std::string> kafka_connection::receive(microseconds timeout) {
     if (_pending.empty()) {
         return unexpected(std::string("receive() with no request in flight"));
     }
@@ -371,7 +380,7 @@ result<std::optional<protocol::any_response>, std::string> kafka_connection::rec
             return unexpected(std::move(wrote.error()));
         }
         pollfd p{_fd, static_cast<int16_t>(POLLIN | (_unsent.empty() ? 0 : POLLOUT)), 0};
-        const int ready = ::poll(&p, 1, remaining_ms(deadline));
+        const int ready = poll_until(p, deadline);
         if (ready < 0 && errno != EINTR) {
             close();
             return unexpected(fmt::format("poll: {}", errno_text(errno)));

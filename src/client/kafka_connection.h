@@ -24,6 +24,7 @@
 
 namespace ms::client {
 
+using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
 class kafka_connection {
@@ -61,7 +62,7 @@ public:
     // Writes queued bytes and waits up to `timeout` for the answer to the oldest request in flight.
     // nullopt when it has not arrived in time; an error when the connection failed or the answer
     // does not decode (the connection is unusable afterwards).
-    [[nodiscard]] result<std::optional<protocol::any_response>, std::string> receive(milliseconds timeout);
+    [[nodiscard]] result<std::optional<protocol::any_response>, std::string> receive(microseconds timeout);
 
     // Writes queued bytes until none are left or `timeout` passes (for requests without answers).
     [[nodiscard]] result<void, std::string> flush(milliseconds timeout);

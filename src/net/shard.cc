@@ -29,7 +29,25 @@ std::vector<unsigned> allowed_cpus() {
 }
 } // namespace
 
-shard::shard(shard_id id, std::optional<unsigned> cpu) : _id(id), _cpu(cpu) {}
+shard::shard(shard_id id, std::optional<unsigned> cpu, std::chrono::microseconds spin)
+  : _id(id), _cpu(cpu), _spin(spin) {}
+
+void shard::run_loop() {
+    if (_spin.count() <= 0) {
+        _io.run();
+        return;
+    }
+    using steady = std::chrono::steady_clock;
+    while (!_io.stopped()) {
+        auto idle_since = steady::now();
+        while (steady::now() - idle_since < _spin && !_io.stopped()) {
+            if (_io.poll() > 0) {
+                idle_since = steady::now();
+            }
+        }
+        _io.run_one(); // parks in epoll until something arrives
+    }
+}
 
 shard::~shard() {
     stop();
@@ -53,7 +71,7 @@ void shard::start() {
         }
         const std::string name = fmt::format("shard-{}", _id);
         ::pthread_setname_np(::pthread_self(), name.c_str());
-        _io.run();
+        run_loop();
         current_shard = nullptr;
     });
 }
@@ -67,14 +85,14 @@ void shard::stop() {
     _thread.join();
 }
 
-shard_set::shard_set(size_t count, bool pin) {
+shard_set::shard_set(size_t count, bool pin, std::chrono::microseconds spin) {
     const std::vector<unsigned> cpus = pin ? allowed_cpus() : std::vector<unsigned>{};
     for (size_t i = 0; i < count; ++i) {
         std::optional<unsigned> cpu;
         if (!cpus.empty()) {
             cpu = cpus[i % cpus.size()];
         }
-        _shards.push_back(std::make_unique<shard>(static_cast<shard_id>(i), cpu));
+        _shards.push_back(std::make_unique<shard>(static_cast<shard_id>(i), cpu, spin));
     }
 }
 

@@ -113,10 +113,10 @@ void run_produce_loop(const produce_loop_settings& settings, const batch_source&
             continue;
         }
         // Wait for an answer, but wake when the schedule wants the next send.
-        auto wait = settings.timeout;
+        client::microseconds wait = settings.timeout;
         if (sending && settings.rate > 0 && std::cmp_less(conn->in_flight(), settings.max_in_flight)) {
-            wait = std::clamp(std::chrono::duration_cast<client::milliseconds>(due - steady::now()),
-                              client::milliseconds(0), settings.timeout);
+            wait = std::clamp(std::chrono::duration_cast<client::microseconds>(due - steady::now()),
+                              client::microseconds(0), client::microseconds(settings.timeout));
         }
         auto answer = conn->receive(wait);
         if (!answer) {

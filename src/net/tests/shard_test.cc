@@ -1,10 +1,13 @@
 // Cross-shard calls: work runs on the target shard, the caller resumes on its own shard, and
 // replies come back in the order of the targets whatever order they finish in.
+#include <atomic>
 #include <future>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
 #include "net/shard.h"
@@ -93,6 +96,41 @@ TEST(shards, many_concurrent_calls_keep_per_target_order) {
         ASSERT_EQ(got[static_cast<size_t>(i)], i);
     }
     shards.stop();
+}
+
+} // namespace
+} // namespace ms::net
+
+namespace ms::net {
+namespace {
+
+// shard.idle.spin.us: spinning shards still run posted work, timers and cross-shard calls, and
+// stop promptly (the spin loop must notice stop()).
+TEST(shards, spinning_shards_run_work_and_stop) {
+    shard_set shards(2, false, std::chrono::microseconds(500));
+    shards.start();
+    std::atomic<int> ran{0};
+    for (int i = 0; i < 1000; ++i) {
+        shards.at(static_cast<size_t>(i % 2)).post([&ran] { ran.fetch_add(1); });
+    }
+    std::promise<int> answer;
+    auto caller = [&]() -> asio::awaitable<void> {
+        asio::steady_timer timer(shard::current()->context(), std::chrono::milliseconds(5));
+        co_await timer.async_wait(asio::use_awaitable); // a timer fires while the shard spins
+        auto work = [](auto reply) { reply(static_cast<int>(shard::current()->id()) + 40); };
+        const int value = co_await call_on<int>(shards.at(1), work);
+        answer.set_value(value);
+    };
+    asio::co_spawn(shards.at(0).context(), caller(), asio::detached);
+    EXPECT_EQ(answer.get_future().get(), 41);
+    const auto start = std::chrono::steady_clock::now();
+    while (ran.load() < 1000 && std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(ran.load(), 1000);
+    const auto stopping = std::chrono::steady_clock::now();
+    shards.stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - stopping, std::chrono::seconds(2));
 }
 
 } // namespace
