@@ -182,14 +182,15 @@ result<void, std::string> broker::start() {
     std::vector<std::string> errors(_shards.size());
     run_on_every_shard([&](net::shard_id shard) {
         for (const auto& [name, t] : _topics) {
+            std::vector<int32_t> here;
             for (int32_t p = 0; p < t.partitions; ++p) {
-                if (shard_of(name, p) != shard) {
-                    continue;
+                if (shard_of(name, p) == shard) {
+                    here.push_back(p);
                 }
-                if (auto opened = _managers[shard]->open(name, p, t.config);
-                    !opened && errors[shard].empty()) {
-                    errors[shard] = opened.error();
-                }
+            }
+            if (auto e = _managers[shard]->open_many(name, here, t.config);
+                !e.empty() && errors[shard].empty()) {
+                errors[shard] = std::move(e);
             }
         }
     });
@@ -464,26 +465,30 @@ asio::awaitable<std::vector<topic_outcome>> broker::controller_create(std::vecto
     }
     for (const topic_metadata& created_topic : created) {
         const topic_metadata* t = &created_topic;
-        std::string failure;
-        for (net::shard_id s = 0; s < _shards.size(); ++s) {
-            const std::string name = t->name;
-            const int32_t count = t->partitions;
-            const topic_config config = t->config;
-            // A named lambda, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
-            auto open_here = [this, s, name, count, config](auto reply) {
-                std::string error;
-                for (int32_t p = 0; p < count; ++p) {
-                    if (shard_of(name, p) == s) {
-                        if (auto opened = _managers[s]->open(name, p, config); !opened && error.empty()) {
-                            error = opened.error();
-                        }
-                    }
+        const std::string name = t->name;
+        const int32_t count = t->partitions;
+        const topic_config config = t->config;
+        // Every shard opens its partitions at the same time. A named lambda, not a temporary in the
+        // co_await: GCC 12 destroys such temporaries twice.
+        auto open_here = [this, name, count, config](net::shard_id s, auto reply) {
+            std::vector<int32_t> here;
+            for (int32_t p = 0; p < count; ++p) {
+                if (shard_of(name, p) == s) {
+                    here.push_back(p);
                 }
-                reply(std::move(error));
-            };
-            std::string e = co_await net::call_on<std::string>(_shards.at(s), open_here);
+            }
+            reply(_managers[s]->open_many(name, here, config));
+        };
+        std::vector<net::shard_id> every_shard;
+        for (net::shard_id s = 0; s < _shards.size(); ++s) {
+            every_shard.push_back(s);
+        }
+        const std::vector<std::string> errors =
+          co_await net::call_on_each<std::string>(_shards, every_shard, open_here);
+        std::string failure;
+        for (const auto& e : errors) {
             if (failure.empty()) {
-                failure = std::move(e);
+                failure = e;
             }
         }
         if (!failure.empty()) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "base/logging.h"
+#include "base/parallel.h"
 
 namespace ms::broker {
 
@@ -58,31 +59,58 @@ partition_manager::~partition_manager() {
 
 result<void, std::string> partition_manager::open(const std::string& topic, int32_t index,
                                                   const topic_config& config) {
-    auto& slots = _topics[topic];
-    if (slots.size() <= static_cast<size_t>(index)) {
-        slots.resize(static_cast<size_t>(index) + 1);
+    if (auto e = open_many(topic, {index}, config); !e.empty()) {
+        return unexpected(std::move(e));
     }
-    if (slots[static_cast<size_t>(index)]) {
-        return {};
-    }
-    storage::log_services services{&_home, &_flush, {}};
-    auto log = storage::partition_log::open(partition_dir(_data_dir, topic, index), config.log, services);
-    if (!log) {
-        return unexpected(fmt::format("partition {}-{}: {}", topic, index, log.error().message));
-    }
-    const auto& rec = (*log)->recovery();
-    if (!rec.clean && rec.segments_scanned > 0) {
-        logging::get("broker")->info(
-          "partition {}-{} recovered: {} segments and {} batches scanned, {} bytes of "
-          "torn tail truncated, {} segments removed",
-          topic, index, rec.segments_scanned, rec.batches_scanned, rec.bytes_truncated, rec.segments_removed);
-    }
-    auto p = std::make_unique<partition>();
-    p->log = std::move(*log);
-    p->config = config;
-    slots[static_cast<size_t>(index)] = std::move(p);
-    ++_count;
     return {};
+}
+
+std::string partition_manager::open_many(const std::string& topic, const std::vector<int32_t>& indexes,
+                                         const topic_config& config) {
+    auto& slots = _topics[topic];
+    std::vector<int32_t> missing;
+    for (const int32_t index : indexes) {
+        if (slots.size() <= static_cast<size_t>(index)) {
+            slots.resize(static_cast<size_t>(index) + 1);
+        }
+        if (!slots[static_cast<size_t>(index)]) {
+            missing.push_back(index);
+        }
+    }
+    // Opening does file I/O only (no callbacks are posted until the log is used), so the logs of
+    // different partitions can be opened on other threads and handed to this shard afterwards.
+    std::vector<std::optional<storage::result<std::unique_ptr<storage::partition_log>>>> opened(
+      missing.size());
+    const storage::log_services services{&_home, &_flush, {}};
+    parallel_for(missing.size(), _flush.thread_count(), [&](size_t i) {
+        opened[i].emplace(
+          storage::partition_log::open(partition_dir(_data_dir, topic, missing[i]), config.log, services));
+    });
+    std::string first_error;
+    for (size_t i = 0; i < missing.size(); ++i) {
+        const int32_t index = missing[i];
+        auto& log = *opened[i];
+        if (!log) {
+            if (first_error.empty()) {
+                first_error = fmt::format("partition {}-{}: {}", topic, index, log.error().message);
+            }
+            continue;
+        }
+        const auto& rec = (*log)->recovery();
+        if (!rec.clean && rec.segments_scanned > 0) {
+            logging::get("broker")->info(
+              "partition {}-{} recovered: {} segments and {} batches scanned, {} bytes of "
+              "torn tail truncated, {} segments removed",
+              topic, index, rec.segments_scanned, rec.batches_scanned, rec.bytes_truncated,
+              rec.segments_removed);
+        }
+        auto p = std::make_unique<partition>();
+        p->log = std::move(*log);
+        p->config = config;
+        slots[static_cast<size_t>(index)] = std::move(p);
+        ++_count;
+    }
+    return first_error;
 }
 
 result<void, std::string> partition_manager::remove(std::string_view topic, int32_t index) {
@@ -167,21 +195,39 @@ void partition_manager::run_compaction() {
 }
 
 void partition_manager::close_all() {
+    std::vector<std::unique_ptr<partition>> closing;
     for (auto& [name, slots] : _topics) {
         for (auto& p : slots) {
-            if (!p) {
-                continue;
+            if (p) {
+                p->wake_fetches();
+                closing.push_back(std::move(p));
             }
-            p->wake_fetches();
-            if (auto closed = p->log->close(); !closed) {
-                logging::get("broker")->error("closing {}: {} (the next start will scan this log)",
-                                              p->log->dir().string(), closed.error().message);
-            }
-            p.reset();
         }
     }
     _topics.clear();
     _count = 0;
+    // Each log's final sync, index and checkpoint writes run at once on several threads (with
+    // 10,000 partitions, one after the other took 13 s); the steps before and after stay here.
+    std::vector<std::variant<storage::flush_job, storage::result<void>>> steps;
+    std::vector<std::optional<storage::result<void>>> synced(closing.size());
+    steps.reserve(closing.size());
+    for (auto& p : closing) {
+        steps.push_back(p->log->begin_close());
+    }
+    parallel_for(steps.size(), _flush.thread_count(), [&](size_t i) {
+        if (const auto* job = std::get_if<storage::flush_job>(&steps[i])) {
+            synced[i].emplace(storage::flusher::run(*job));
+        }
+    });
+    for (size_t i = 0; i < closing.size(); ++i) {
+        // Without a job, begin_close() already had the outcome (closed before, or failed).
+        auto closed = synced[i] ? closing[i]->log->finish_close(std::move(*synced[i]))
+                                : std::get<storage::result<void>>(std::move(steps[i]));
+        if (!closed) {
+            logging::get("broker")->error("closing {}: {} (the next start will scan this log)",
+                                          closing[i]->log->dir().string(), closed.error().message);
+        }
+    }
 }
 
 } // namespace ms::broker

@@ -57,6 +57,10 @@ public:
     // Opens (creating if needed) the log of topic/partition; recovery runs here.
     [[nodiscard]] result<void, std::string> open(const std::string& topic, int32_t index,
                                                  const topic_config& config);
+    // Opens several partitions of one topic, their logs' I/O (creation or recovery) on the
+    // flusher's thread count of threads at once. Returns the first error ("" when none).
+    [[nodiscard]] std::string open_many(const std::string& topic, const std::vector<int32_t>& indexes,
+                                        const topic_config& config);
     // Closes the log and deletes its directory.
     [[nodiscard]] result<void, std::string> remove(std::string_view topic, int32_t index);
     [[nodiscard]] partition* find(std::string_view topic, int32_t index) noexcept;
@@ -68,7 +72,8 @@ public:
     // min.cleanable.dirty.ratio is reached and that is not already compacting. Cheap when nothing
     // is due: one pass over the segment sizes of each compacted log. Call it periodically.
     void run_compaction();
-    // Clean shutdown: syncs and closes every log (writing the clean checkpoints).
+    // Clean shutdown: syncs and closes every log (writing the clean checkpoints), the final I/O of
+    // many logs at once.
     void close_all();
     [[nodiscard]] size_t size() const noexcept { return _count; }
     [[nodiscard]] const std::filesystem::path& data_dir() const noexcept { return _data_dir; }

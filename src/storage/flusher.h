@@ -39,6 +39,7 @@ public:
     flusher(const flusher&) = delete;
     flusher& operator=(const flusher&) = delete;
 
+    [[nodiscard]] size_t thread_count() const noexcept { return _threads.size(); }
     // Thread-safe. Queues the job (a short critical section; fdatasync happens elsewhere).
     void submit(flush_job job);
     // Runs a job on the calling thread (used at close, when the owner must wait anyway).

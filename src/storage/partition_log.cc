@@ -221,8 +221,13 @@ result<void> partition_log::recover() {
     _recovery_point =
       clean ? _segments.back()->base_offset() : (ck ? ck->recovery_point : model::offset::min());
     if (clean) {
+        _clean_on_disk = *ck;
+        _clean_directory_version = _directory_version;
         return {};
     }
+    // A log created just now holds nothing to recover: its first checkpoint can say clean, so that
+    // a close before any append has nothing to write (see begin_close).
+    const bool fresh = !ck && bases.empty();
     // Make what the scan kept durable (it may have been only in the page cache of a process that
     // died), with its indexes, and move the recovery point to the active segment.
     for (auto& seg : _segments) {
@@ -236,12 +241,13 @@ result<void> partition_log::recover() {
     flush_in_flight flight;
     flight.target = log_end_offset();
     flush_job job = make_flush_job(flight, false);
-    if (!flight.recovery_point) { // always record where the next scan has to start
+    std::optional<log_checkpoint> written;
+    if (!flight.recovery_point || fresh) { // always record where the next scan has to start
         flight.recovery_point = _segments.back()->base_offset();
         job.checkpoint_path = _dir / log_checkpoint::file_name;
-        log_checkpoint c{false, *flight.recovery_point, _log_start, _segments.back()->base_offset(),
-                         _segments.back()->size()};
-        const auto bytes = c.encode();
+        written = log_checkpoint{fresh, *flight.recovery_point, _log_start, _segments.back()->base_offset(),
+                                 _segments.back()->size()};
+        const auto bytes = written->encode();
         job.checkpoint_bytes.assign(bytes.begin(), bytes.end());
     }
     auto synced = flusher::run(job);
@@ -249,6 +255,10 @@ result<void> partition_log::recover() {
         return synced;
     }
     apply_flush(flight);
+    if (fresh) {
+        _clean_on_disk = written;
+        _clean_directory_version = _directory_version;
+    }
     return {};
 }
 
@@ -714,11 +724,19 @@ result<std::optional<timestamp_hit>> partition_log::find_by_timestamp(model::tim
 }
 
 result<void> partition_log::close() {
+    auto step = begin_close();
+    if (auto* done = std::get_if<result<void>>(&step)) {
+        return std::move(*done);
+    }
+    return finish_close(flusher::run(std::get<flush_job>(step)));
+}
+
+std::variant<flush_job, result<void>> partition_log::begin_close() {
     if (_closed) {
         if (_failure) { // a retried close must not report a clean shutdown that did not happen
-            return unexpected(*_failure);
+            return result<void>(unexpected(*_failure));
         }
-        return {};
+        return result<void>();
     }
     _closing = true;
     abandon_compaction();
@@ -730,13 +748,36 @@ result<void> partition_log::close() {
     if (_failure) {
         _closed = true;
         fail_waiters(*_failure);
-        return unexpected(*_failure);
+        return result<void>(unexpected(*_failure));
+    }
+    if (unchanged_since_clean_checkpoint()) {
+        // The clean checkpoint on disk still describes the files exactly (nothing appended, rolled,
+        // removed or compacted since it was written): closing has nothing to write or sync. With
+        // thousands of idle partitions this is most of a shutdown.
+        _closed = true;
+        complete_waiters();
+        fail_waiters(closed_error(_dir));
+        return result<void>();
     }
     _segments.back()->checkpoint_max_timestamp();
-    flush_in_flight flight;
-    flight.target = log_end_offset();
-    flush_job job = make_flush_job(flight, true);
-    auto synced = flusher::run(job);
+    _close_flight.emplace();
+    _close_flight->target = log_end_offset();
+    return make_flush_job(*_close_flight, true);
+}
+
+bool partition_log::unchanged_since_clean_checkpoint() const noexcept {
+    if (!_clean_on_disk || _directory_version != _clean_directory_version) {
+        return false;
+    }
+    const segment& active = *_segments.back();
+    return _clean_on_disk->log_start_offset == _log_start &&
+           _clean_on_disk->active_base_offset == active.base_offset() &&
+           _clean_on_disk->active_size == active.size() && active.synced_size == active.size();
+}
+
+result<void> partition_log::finish_close(result<void> synced) {
+    flush_in_flight flight = std::move(*_close_flight);
+    _close_flight.reset();
     _closed = true;
     if (!synced) {
         _failure = error{errc::log_failed, synced.error().message};

@@ -37,6 +37,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <variant>
 #include <vector>
 
 #include "base/executor.h"
@@ -186,6 +187,12 @@ public:
     // clean checkpoint. Pending sync callbacks complete. The log is unusable afterwards. On an
     // error nothing appended is lost, but the checkpoint is not clean, so the next open scans.
     result<void> close();
+    // close() in steps, so that many logs can run their final I/O at once (shutdown with
+    // thousands of partitions): begin_close() on the owner returns the final flush job, or the
+    // outcome when there is nothing to run; the job may run on any thread (flusher::run); its
+    // result goes to finish_close() on the owner. close() is begin + run + finish.
+    std::variant<flush_job, result<void>> begin_close();
+    result<void> finish_close(result<void> synced);
 
     [[nodiscard]] model::offset log_start_offset() const noexcept { return _log_start; }
     // The next offset to be assigned (Kafka's log end offset).
@@ -269,6 +276,12 @@ private:
     uint64_t _directory_synced_version = 0;
     bool _closing = false;
     std::optional<flush_in_flight> _flight;
+    std::optional<flush_in_flight> _close_flight; // between begin_close() and finish_close()
+    // The clean checkpoint on disk (read at a clean open, or written when the log was created),
+    // and the directory version it describes: a close with nothing changed since writes nothing.
+    std::optional<log_checkpoint> _clean_on_disk;
+    uint64_t _clean_directory_version = 0;
+    [[nodiscard]] bool unchanged_since_clean_checkpoint() const noexcept;
     uint64_t _flush_sequence = 0;
     std::optional<error> _failure;
     bool _closed = false;

@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <array>
 
 #include <gtest/gtest.h>
@@ -417,6 +419,63 @@ TEST(partition_log, clean_close_reopens_without_scanning) {
     auto next = log->append(make_batch(100, 2));
     ASSERT_TRUE(next.has_value());
     EXPECT_EQ(next->base_offset, model::offset(100));
+}
+
+// A close with nothing changed since the clean checkpoint on disk (a clean reopen, or a log just
+// created) writes nothing: the checkpoint file stays the same file. Any change (an append, a roll)
+// makes the close write a new one. Each time the next open is clean and keeps everything.
+TEST(partition_log, idle_close_after_a_clean_checkpoint_writes_nothing) {
+    temp_dir dir;
+    log_config cfg;
+    cfg.segment_bytes = 4096;
+    const auto checkpoint = dir.path() / log_checkpoint::file_name;
+    const auto inode = [&] {
+        struct stat st {};
+        EXPECT_EQ(::stat(checkpoint.c_str(), &st), 0);
+        return st.st_ino;
+    };
+    ino_t created = 0;
+    {
+        log_env env;
+        auto log = must_open(env, dir.path(), cfg); // brand new: its first checkpoint says clean
+        created = inode();
+        ASSERT_TRUE(log->close().has_value());
+        EXPECT_EQ(inode(), created);
+    }
+    ino_t after_append = 0;
+    {
+        log_env env;
+        auto log = must_open(env, dir.path(), cfg);
+        EXPECT_TRUE(log->recovery().clean);
+        ASSERT_TRUE(log->append(make_batch(0, 40)).has_value()); // rolls at least once
+        ASSERT_TRUE(log->close().has_value());
+        after_append = inode();
+        EXPECT_NE(after_append, created);
+    }
+    for (int round = 0; round < 2; ++round) {
+        log_env env;
+        auto log = must_open(env, dir.path(), cfg);
+        EXPECT_TRUE(log->recovery().clean);
+        EXPECT_EQ(log->recovery().segments_scanned, 0U);
+        EXPECT_EQ(log->log_end_offset(), model::offset(40));
+        auto r = log->read(model::offset(0), 1 << 20);
+        ASSERT_TRUE(r.has_value());
+        expect_records_match_offsets(slurp(*r));
+        ASSERT_TRUE(log->close().has_value());
+        EXPECT_EQ(inode(), after_append); // nothing changed: nothing written
+    }
+    {
+        // An append after a clean open, then a crash (no close): the stale clean checkpoint is not
+        // trusted, the scan keeps the append.
+        log_env env;
+        auto log = must_open(env, dir.path(), cfg);
+        ASSERT_TRUE(log->append(make_batch(40, 2)).has_value());
+        // No close(): the destructor leaves the directory as a killed process would.
+    }
+    log_env env;
+    auto log = must_open(env, dir.path(), cfg);
+    EXPECT_FALSE(log->recovery().clean);
+    EXPECT_EQ(log->log_end_offset(), model::offset(42));
 }
 
 TEST(partition_log, reopen_after_crash_scans_and_keeps_everything_written) {
