@@ -20,7 +20,7 @@ ms::iobuf make_batch(int records, size_t value_size, bool keyed) {
 }
 
 // Arg: value bytes. 1000 records per batch, no key (as bench produce sends), full record checks.
-void BM_validate_batch(benchmark::State& state) {
+void BM_validate_batch(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     // One contiguous buffer, as the broker reads a request frame.
     const ms::iobuf batch = make_batch(1000, static_cast<size_t>(state.range(0)), false).copy();
     const ms::model::batch_limits limits{};
@@ -33,7 +33,7 @@ void BM_validate_batch(benchmark::State& state) {
 }
 
 // Walking every record of a keyed batch (what a consumer or the compactor does).
-void BM_for_each_record(benchmark::State& state) {
+void BM_for_each_record(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     const ms::iobuf batch = make_batch(1000, static_cast<size_t>(state.range(0)), true);
     const auto bytes = batch.contiguous(0, batch.size());
     const auto records = bytes.subspan(ms::model::batch_header_size);

@@ -760,9 +760,11 @@ std::variant<flush_job, result<void>> partition_log::begin_close() {
         return result<void>();
     }
     _segments.back()->checkpoint_max_timestamp();
-    _close_flight.emplace();
-    _close_flight->target = log_end_offset();
-    return make_flush_job(*_close_flight, true);
+    flush_in_flight flight;
+    flight.target = log_end_offset();
+    flush_job job = make_flush_job(flight, true);
+    _close_flight = std::move(flight);
+    return job;
 }
 
 bool partition_log::unchanged_since_clean_checkpoint() const noexcept {

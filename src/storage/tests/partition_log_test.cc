@@ -356,7 +356,7 @@ TEST(partition_log, logs_sharing_a_multi_thread_flusher_sync_concurrently) {
     int pending = 0;
     for (int round = 0; round < rounds; ++round) {
         for (size_t i = 0; i < logs; ++i) {
-            ASSERT_TRUE(open_logs[i]->append(make_batch(round * 3, 3)).has_value());
+            ASSERT_TRUE(open_logs[i]->append(make_batch(int64_t{round} * 3, 3)).has_value());
             const model::offset wanted = open_logs[i]->log_end_offset();
             ++pending;
             open_logs[i]->sync([&, i, wanted](result<model::offset> r) {
@@ -372,14 +372,14 @@ TEST(partition_log, logs_sharing_a_multi_thread_flusher_sync_concurrently) {
     ASSERT_TRUE(env.exec.run_until([&] { return pending == 0; }));
     for (size_t i = 0; i < logs; ++i) {
         EXPECT_TRUE(std::is_sorted(answers[i].begin(), answers[i].end()));
-        EXPECT_EQ(open_logs[i]->durable_offset(), model::offset(rounds * 3));
+        EXPECT_EQ(open_logs[i]->durable_offset(), model::offset(int64_t{rounds} * 3));
         ASSERT_TRUE(open_logs[i]->close().has_value());
     }
     open_logs.clear();
     for (size_t i = 0; i < logs; ++i) {
         auto log = must_open(env, dir.path() / std::to_string(i));
         ASSERT_NE(log, nullptr);
-        EXPECT_EQ(log->log_end_offset(), model::offset(rounds * 3));
+        EXPECT_EQ(log->log_end_offset(), model::offset(int64_t{rounds} * 3));
         auto read = log->read(model::offset(0), 1 << 20);
         ASSERT_TRUE(read.has_value());
         expect_records_match_offsets(slurp(*read));
