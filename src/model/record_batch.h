@@ -208,32 +208,12 @@ public:
       : _at(body.data()), _end(body.data() + body.size()) {}
 
     [[nodiscard, gnu::always_inline]] bool varint(int32_t& out) noexcept {
-        uint32_t small = 0;
-        if (short_varint(small)) {
-            out = zigzag_decode32(small);
-            return true;
-        }
-        auto d = decode_varint(rest());
-        if (!d) {
-            return false;
-        }
-        out = d->value;
-        _at += d->size;
-        return true;
+        return zigzag(
+          out, [](std::span<const std::byte> in) { return decode_varint(in); }, zigzag_decode32);
     }
     [[nodiscard, gnu::always_inline]] bool varlong(int64_t& out) noexcept {
-        uint32_t small = 0;
-        if (short_varint(small)) {
-            out = zigzag_decode64(small);
-            return true;
-        }
-        auto d = decode_varlong(rest());
-        if (!d) {
-            return false;
-        }
-        out = d->value;
-        _at += d->size;
-        return true;
+        return zigzag(
+          out, [](std::span<const std::byte> in) { return decode_varlong(in); }, zigzag_decode64);
     }
     // A varint length and that many bytes; -1 is null when `nullable` (data is then nullptr).
     // Scalars rather than an optional: copying optionals through the stack made GCC store their
@@ -265,6 +245,23 @@ public:
     [[nodiscard]] bool at_end() const noexcept { return _at == _end; }
 
 private:
+    // A zigzag varint of T: short ones inline, longer ones through the checked decoder.
+    template<typename T, typename Decode, typename Unzigzag>
+    [[nodiscard, gnu::always_inline]] bool zigzag(T& out, Decode decode, Unzigzag unzigzag) noexcept {
+        uint32_t small = 0;
+        if (short_varint(small)) {
+            out = unzigzag(small);
+            return true;
+        }
+        auto d = decode(rest());
+        if (!d) {
+            return false;
+        }
+        out = d->value;
+        _at += d->size;
+        return true;
+    }
+
     // One- and two-byte varints (values below 2^14: lengths and deltas of records up to 8 KiB),
     // decoded without the general loop. False leaves the cursor where it was.
     [[nodiscard, gnu::always_inline]] bool short_varint(uint32_t& out) noexcept {

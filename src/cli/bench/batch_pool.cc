@@ -67,12 +67,7 @@ result<batch_pool, std::string> batch_pool::build(int32_t records, int32_t value
               fmt::format("cannot compress the bench batches with {}", model::codec_name(codec)));
         }
         std::vector<std::byte> bytes(built->size());
-        size_t at = 0;
-        for (size_t i = 0; i < built->piece_count(); ++i) {
-            const auto piece = built->piece_bytes(i);
-            std::memcpy(bytes.data() + at, piece.data(), piece.size());
-            at += piece.size();
-        }
+        built->copy_out(0, bytes);
         pool._batches.push_back(std::move(bytes));
         pool._payload_bytes = payload;
     }

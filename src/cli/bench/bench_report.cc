@@ -111,6 +111,12 @@ void progress_printer::run() {
     }
 }
 
+int fail(std::string_view mode, std::string_view message, int exit_code) {
+    (void)std::fprintf(stderr, "memorystreamer bench %.*s: %.*s\n", static_cast<int>(mode.size()),
+                       mode.data(), static_cast<int>(message.size()), message.data());
+    return exit_code;
+}
+
 int add_outcomes(bench_result& r, const std::vector<worker_outcome>& outcomes, std::string_view who) {
     int exit_code = 0;
     std::map<std::string, uint64_t> error_names;

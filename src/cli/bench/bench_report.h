@@ -70,6 +70,9 @@ private:
 // a worker failed or saw errors, 0 otherwise.
 int add_outcomes(bench_result& r, const std::vector<worker_outcome>& outcomes, std::string_view who);
 
+// "memorystreamer bench MODE: MESSAGE" on stderr; returns `exit_code` (for `return fail(...)`).
+int fail(std::string_view mode, std::string_view message, int exit_code);
+
 // The summary on stdout in the chosen format.
 void print_result(const bench_result& r, output_format format);
 

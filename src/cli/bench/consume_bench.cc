@@ -1,4 +1,3 @@
-#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -14,13 +13,11 @@ namespace ms::cli::bench {
 int run_consume(const consume_options& o) {
     auto s = open_session(o.common, 0);
     if (!s) {
-        (void)std::fprintf(stderr, "memorystreamer bench consume: %s\n", s.error().c_str());
-        return 1;
+        return fail("consume", s.error(), 1);
     }
     auto plans = plan_workers(*s, o.consumers);
     if (!plans) {
-        (void)std::fprintf(stderr, "memorystreamer bench consume: %s\n", plans.error().c_str());
-        return 1;
+        return fail("consume", plans.error(), 1);
     }
     live_counters live;
     std::vector<worker_outcome> outcomes(plans->size());

@@ -1,4 +1,3 @@
-#include <cstdio>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -34,30 +33,22 @@ int64_t steady_ns(steady::time_point t) {
 int run_e2e(const e2e_options& o) {
     auto acks = parse_acks(o.acks);
     if (!acks) {
-        (void)std::fprintf(stderr, "memorystreamer bench e2e: %s\n", acks.error().c_str());
-        return 2;
+        return fail("e2e", acks.error(), 2);
     }
     if (o.size < static_cast<int32_t>(e2e_header)) {
-        (void)std::fprintf(
-          stderr,
-          "memorystreamer bench e2e: --size must be at least %zu (the send time rides in the value)\n",
-          e2e_header);
-        return 2;
+        return fail(
+          "e2e", fmt::format("--size must be at least {} (the send time rides in the value)", e2e_header), 2);
     }
     if (o.rate <= 0) {
-        (void)std::fprintf(stderr,
-                           "memorystreamer bench e2e: --rate must be positive (messages per second)\n");
-        return 2;
+        return fail("e2e", "--rate must be positive (messages per second)", 2);
     }
     auto s = open_session(o.common, o.partitions);
     if (!s) {
-        (void)std::fprintf(stderr, "memorystreamer bench e2e: %s\n", s.error().c_str());
-        return 1;
+        return fail("e2e", s.error(), 1);
     }
     auto plans = plan_workers(*s, 1);
     if (!plans) {
-        (void)std::fprintf(stderr, "memorystreamer bench e2e: %s\n", plans.error().c_str());
-        return 1;
+        return fail("e2e", plans.error(), 1);
     }
     live_counters sent_live;
     live_counters received_live;

@@ -1,5 +1,7 @@
 #include "cli/bench/fetch_loop.h"
 
+#include <unordered_map>
+
 #include <fmt/format.h>
 
 #include "base/crc32c.h"
@@ -88,8 +90,10 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
         return;
     }
     std::vector<partition_cursor> cursors;
+    std::unordered_map<int32_t, size_t> cursor_of; // partition id -> index in cursors
     for (const int32_t p : settings.plan.partitions) {
         const int64_t end = (*latest)[p];
+        cursor_of[p] = cursors.size();
         cursors.push_back({p, settings.from_end ? end : (*earliest)[p], end});
     }
     signal_ready();
@@ -143,12 +147,11 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
         uint64_t bytes = 0;
         for (const auto& t : response.responses) {
             for (const auto& p : t.partitions) {
-                auto cursor = std::find_if(cursors.begin(), cursors.end(), [&](const partition_cursor& c) {
-                    return c.partition == p.partition_index.value();
-                });
-                if (cursor == cursors.end()) {
+                const auto found = cursor_of.find(p.partition_index.value());
+                if (found == cursor_of.end()) {
                     continue;
                 }
+                partition_cursor* cursor = &cursors[found->second];
                 if (p.error_code != 0) {
                     ++out.errors;
                     ++out.error_names[std::string(protocol::name(protocol::to_kafka_error(p.error_code)))];

@@ -1,4 +1,3 @@
-#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -36,26 +35,21 @@ int run_produce(const produce_options& o) {
     auto acks = parse_acks(o.acks);
     auto codec = parse_codec(o.compression);
     if (!acks || !codec) {
-        (void)std::fprintf(stderr, "memorystreamer bench produce: %s\n",
-                           (!acks ? acks.error() : codec.error()).c_str());
-        return 2;
+        return fail("produce", !acks ? acks.error() : codec.error(), 2);
     }
     auto s = open_session(o.common, o.partitions);
     if (!s) {
-        (void)std::fprintf(stderr, "memorystreamer bench produce: %s\n", s.error().c_str());
-        return 1;
+        return fail("produce", s.error(), 1);
     }
     auto plans = plan_workers(*s, o.producers);
     if (!plans) {
-        (void)std::fprintf(stderr, "memorystreamer bench produce: %s\n", plans.error().c_str());
-        return 1;
+        return fail("produce", plans.error(), 1);
     }
     std::vector<batch_pool> pools;
     for (size_t i = 0; i < plans->size(); ++i) {
         auto pool = batch_pool::build(o.batch, o.size, o.keys, *codec, batch_variety, 0x5eed + i);
         if (!pool) {
-            (void)std::fprintf(stderr, "memorystreamer bench produce: %s\n", pool.error().c_str());
-            return 1;
+            return fail("produce", pool.error(), 1);
         }
         pools.push_back(std::move(*pool));
     }
