@@ -7,12 +7,23 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "broker/groups/group_settings.h"
 #include "broker/topic_table.h"
 #include "net/server.h"
 
 namespace ms::broker {
+
+// One broker setting as resolved at start, for DescribeConfigs (broker resources) and the admin
+// API's /v1/config.
+struct resolved_setting {
+    std::string key;           // as in the config file, e.g. "log.retention.ms"
+    std::string value;         // the value in effect, as text
+    std::string default_value; // the built-in default, as text
+    std::string source;        // "default", "config_file", "environment" or "flag"
+    std::string help;
+};
 
 struct broker_config {
     net::listen_address listen;                   // listen
@@ -31,6 +42,7 @@ struct broker_config {
     size_t flush_threads = 8;                                    // log.flush.threads
     std::chrono::microseconds idle_spin{0};                      // shard.idle.spin.us
     groups::group_settings groups;                               // offsets.*, group.* (the group coordinator)
+    std::vector<resolved_setting> settings; // every setting with its source (filled by cli/serve)
 
     [[nodiscard]] const net::listen_address& advertised() const noexcept {
         return advertise ? *advertise : listen;

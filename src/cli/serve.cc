@@ -49,8 +49,10 @@ CLI::App* add_serve_command(CLI::App& app, serve_command& command) {
 
 int run_serve(const serve_command& command) {
     std::map<std::string, std::string> values;
+    std::map<std::string, std::string> sources;
     for (const serve_option& o : serve_options()) {
         values[std::string(o.key)] = std::string(o.default_value);
+        sources[std::string(o.key)] = "default";
     }
     if (!command.config_file.empty()) {
         auto file = read_config_file(command.config_file);
@@ -60,17 +62,25 @@ int run_serve(const serve_command& command) {
         }
         for (auto& [k, v] : *file) {
             values[k] = v;
+            sources[k] = "config_file";
         }
     }
     for (const serve_option& o : serve_options()) {
         if (const char* env = std::getenv(env_name(o.key).c_str()); env != nullptr) {
             values[std::string(o.key)] = env;
+            sources[std::string(o.key)] = "environment";
         }
     }
     for (const auto& [k, v] : command.flags) {
         values[k] = v;
+        sources[k] = "flag";
     }
     broker::broker_config config;
+    for (const serve_option& o : serve_options()) {
+        const std::string key(o.key);
+        config.settings.push_back(
+          {key, values[key], std::string(o.default_value), sources[key], std::string(o.help)});
+    }
     logging_settings logs;
     if (auto applied = apply_options(values, config, logs); !applied) {
         (void)std::fprintf(stderr, "error: %s\n", applied.error().c_str());
