@@ -465,32 +465,7 @@ asio::awaitable<std::vector<topic_outcome>> broker::controller_create(std::vecto
     }
     for (const topic_metadata& created_topic : created) {
         const topic_metadata* t = &created_topic;
-        const std::string name = t->name;
-        const int32_t count = t->partitions;
-        const topic_config config = t->config;
-        // Every shard opens its partitions at the same time. A named lambda, not a temporary in the
-        // co_await: GCC 12 destroys such temporaries twice.
-        auto open_here = [this, name, count, config](net::shard_id s, auto reply) {
-            std::vector<int32_t> here;
-            for (int32_t p = 0; p < count; ++p) {
-                if (shard_of(name, p) == s) {
-                    here.push_back(p);
-                }
-            }
-            reply(_managers[s]->open_many(name, here, config));
-        };
-        std::vector<net::shard_id> every_shard;
-        for (net::shard_id s = 0; s < _shards.size(); ++s) {
-            every_shard.push_back(s);
-        }
-        const std::vector<std::string> errors =
-          co_await net::call_on_each<std::string>(_shards, every_shard, open_here);
-        std::string failure;
-        for (const auto& e : errors) {
-            if (failure.empty()) {
-                failure = e;
-            }
-        }
+        const std::string failure = co_await open_partitions(*t, 0);
         if (!failure.empty()) {
             logging::get("broker")->error("creating topic {}: {}", t->name, failure);
             for (auto& out : outcomes) {

@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "broker/broker_config.h"
+#include "broker/config_description.h"
 #include "broker/groups/group_manager.h"
 #include "broker/groups/partition_offsets_log.h"
 #include "broker/partition_manager.h"
@@ -43,6 +44,27 @@ struct topic_outcome {
     int16_t error_code = 0;
     std::string error_message;
     std::optional<topic_metadata> topic; // the created (or deleted) topic when it succeeded
+};
+
+// One topic of an AlterConfigs (the overrides replaced by `changes`, all SET) or an
+// IncrementalAlterConfigs request (`changes` applied to the overrides).
+struct topic_config_update {
+    std::string name;
+    bool incremental = false;
+    std::vector<config_change> changes;
+};
+
+// One topic of a CreatePartitions request.
+struct partition_addition {
+    std::string name;
+    int32_t count = 0;              // the new total
+    bool assignment_ok = true;      // false when the request assigns replicas to another broker
+    bool assignment_size_ok = true; // false when it assigns a different number of new partitions
+};
+
+struct admin_outcome {
+    int16_t error_code = 0;
+    std::string error_message;
 };
 
 class broker {
@@ -83,11 +105,24 @@ public:
     boost::asio::awaitable<std::vector<topic_outcome>> create_topics(std::vector<topic_creation> topics,
                                                                      bool validate_only);
     boost::asio::awaitable<std::vector<topic_outcome>> delete_topics(std::vector<std::string> names);
+    // Dynamic topic configs: saved in the topics file and applied to every partition at once
+    // (retention runs right after, so a shortened retention deletes old segments without waiting).
+    boost::asio::awaitable<std::vector<admin_outcome>>
+    alter_topic_configs(std::vector<topic_config_update> updates, bool validate_only);
+    // Raises partition counts: the table is saved first, then the new logs open on their shards.
+    boost::asio::awaitable<std::vector<admin_outcome>>
+    create_partitions(std::vector<partition_addition> additions, bool validate_only);
 
 private:
     boost::asio::awaitable<std::vector<topic_outcome>> controller_create(std::vector<topic_creation> topics,
                                                                          bool validate_only);
     boost::asio::awaitable<std::vector<topic_outcome>> controller_delete(std::vector<std::string> names);
+    boost::asio::awaitable<std::vector<admin_outcome>>
+    controller_alter(std::vector<topic_config_update> updates, bool validate_only);
+    boost::asio::awaitable<std::vector<admin_outcome>>
+    controller_add_partitions(std::vector<partition_addition> additions, bool validate_only);
+    // On shard 0: opens partitions [from, to) of `topic` on every shard at once; the first error.
+    boost::asio::awaitable<std::string> open_partitions(const topic_metadata& topic, int32_t from);
     // On shard 0: hands the current table to every shard.
     void publish_topics();
     // Runs `work` every `interval` on the timer's shard until the broker stops.

@@ -159,7 +159,10 @@ void partition_manager::reconfigure(std::string_view topic, const topic_config& 
             if (auto changed = p->log->set_config(config.log); !changed) {
                 logging::get("broker")->warn("{}: config not applied: {}", p->log->dir().string(),
                                              changed.error().message);
+                continue;
             }
+            // A shortened retention takes effect now, not at the next periodic check.
+            apply_retention_to(*p);
         }
     }
 }
@@ -167,19 +170,20 @@ void partition_manager::reconfigure(std::string_view topic, const topic_config& 
 void partition_manager::apply_retention() {
     for (auto& [name, slots] : _topics) {
         for (auto& p : slots) {
-            if (!p) {
-                continue;
-            }
-            auto removed = p->log->apply_retention();
-            if (!removed) {
-                logging::get("broker")->warn("retention of {}: {}", p->log->dir().string(),
-                                             removed.error().message);
-            } else if (removed->segments_removed > 0) {
-                logging::get("broker")->info("retention of {}: removed {} segments ({} bytes)",
-                                             p->log->dir().string(), removed->segments_removed,
-                                             removed->bytes_removed);
+            if (p) {
+                apply_retention_to(*p);
             }
         }
+    }
+}
+
+void partition_manager::apply_retention_to(partition& p) {
+    auto removed = p.log->apply_retention();
+    if (!removed) {
+        logging::get("broker")->warn("retention of {}: {}", p.log->dir().string(), removed.error().message);
+    } else if (removed->segments_removed > 0) {
+        logging::get("broker")->info("retention of {}: removed {} segments ({} bytes)", p.log->dir().string(),
+                                     removed->segments_removed, removed->bytes_removed);
     }
 }
 

@@ -64,7 +64,7 @@ public:
     // Closes the log and deletes its directory.
     [[nodiscard]] result<void, std::string> remove(std::string_view topic, int32_t index);
     [[nodiscard]] partition* find(std::string_view topic, int32_t index) noexcept;
-    // Applies a topic's new config to its partitions here.
+    // Applies a topic's new config to its partitions here, and runs retention on them.
     void reconfigure(std::string_view topic, const topic_config& config);
     // Retention and time-based rolls for every partition here.
     void apply_retention();
@@ -79,6 +79,8 @@ public:
     [[nodiscard]] const std::filesystem::path& data_dir() const noexcept { return _data_dir; }
 
 private:
+    void apply_retention_to(partition& p);
+
     net::shard& _home;
     storage::flusher& _flush;
     storage::compactor& _compact;

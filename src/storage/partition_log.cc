@@ -218,6 +218,7 @@ result<void> partition_log::recover() {
         _log_start = ck->log_start_offset;
     }
     _durable = log_end_offset();
+    _checkpoint_log_start = _log_start;
     _recovery_point =
       clean ? _segments.back()->base_offset() : (ck ? ck->recovery_point : model::offset::min());
     if (clean) {
@@ -464,7 +465,7 @@ flush_job partition_log::make_flush_job(flush_in_flight& flight, bool clean_clos
             break;
         }
     }
-    if (clean_close || point != _recovery_point) {
+    if (clean_close || point != _recovery_point || _log_start != _checkpoint_log_start) {
         const segment& active = *_segments.back();
         // Even when it cannot be clean, a closing log writes a checkpoint: an older clean one
         // that still matches the files must not be trusted.
@@ -474,6 +475,7 @@ flush_job partition_log::make_flush_job(flush_in_flight& flight, bool clean_clos
         job.checkpoint_path = _dir / log_checkpoint::file_name;
         job.checkpoint_bytes.assign(bytes.begin(), bytes.end());
         flight.recovery_point = point;
+        flight.log_start = _log_start;
     }
     return job;
 }
@@ -515,6 +517,9 @@ void partition_log::apply_flush(const flush_in_flight& flight) {
     if (flight.recovery_point) {
         _recovery_point = *flight.recovery_point;
     }
+    if (flight.log_start) {
+        _checkpoint_log_start = std::max(_checkpoint_log_start, *flight.log_start);
+    }
     _durable = std::max(_durable, flight.target);
 }
 
@@ -546,13 +551,14 @@ void partition_log::on_flushed(uint64_t sequence, const result<void>& outcome) {
 
 void partition_log::complete_waiters() {
     std::vector<waiter> ready;
-    auto split = std::stable_partition(_waiters.begin(), _waiters.end(),
-                                       [&](const waiter& w) { return w.target > _durable; });
+    auto split = std::stable_partition(_waiters.begin(), _waiters.end(), [&](const waiter& w) {
+        return w.target > _durable || w.start_target > _checkpoint_log_start;
+    });
     std::move(split, _waiters.end(), std::back_inserter(ready));
     _waiters.erase(split, _waiters.end());
     // Callbacks may append and sync again: they run after the bookkeeping above.
     for (waiter& w : ready) {
-        w.done(_durable);
+        w.done(w.start_target > model::offset::min() ? _log_start : _durable);
     }
 }
 
@@ -645,6 +651,36 @@ result<void> partition_log::remove_expired_segments(retention_report& report) {
         }
     }
     return {};
+}
+
+void partition_log::delete_records_before(model::offset new_start, sync_callback done) {
+    if (auto w = check_writable(); !w) {
+        done(unexpected(std::move(w.error())));
+        return;
+    }
+    assert(new_start <= log_end_offset());
+    if (new_start > _log_start) {
+        _log_start = new_start;
+        retention_report report;
+        // A segment may go once the next one starts at or below the new start.
+        while (_segments.size() > 1 && _segments[1]->base_offset() <= new_start) {
+            if (auto removed = remove_front_segment(report); !removed) {
+                // The start offset still moves (reads below it fail); the files stay until retention.
+                logger().warn("{}", removed.error().message);
+                break;
+            }
+        }
+        logger().info("{}: records before offset {} deleted ({} segments, {} bytes removed)", _dir.string(),
+                      new_start, report.segments_removed, report.bytes_removed);
+    }
+    if (_log_start <= _checkpoint_log_start && !_flight) {
+        done(_log_start);
+        return;
+    }
+    _waiters.push_back(waiter{model::offset::min(), std::move(done), _log_start});
+    if (!_flight && !_closing) {
+        start_flush();
+    }
 }
 
 result<retention_report> partition_log::apply_retention() {

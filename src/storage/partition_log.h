@@ -166,6 +166,14 @@ public:
     // Seals the active segment and starts a new one (if the active one holds data).
     result<void> roll();
 
+    // Kafka's DeleteRecords: makes `new_start` the log start offset, so reads below it fail with
+    // offset_out_of_range, and removes the segments that lie wholly below it. A `new_start` at or
+    // below the log start changes nothing. REQUIRES: new_start <= log end (callers check: Kafka
+    // answers OFFSET_OUT_OF_RANGE). `done` runs on the owner thread with the log start offset once
+    // the new start is in the durable checkpoint (a crash before that may bring the records back;
+    // they were not reported deleted).
+    void delete_records_before(model::offset new_start, sync_callback done);
+
     // Log compaction (cleanup.policy=compact; docs/compaction.md). Starts a run on `c` when the
     // log is compacted, no run is in flight, it has sealed segments, and the bytes of sealed
     // segments not cleaned since the last run (all of them after open) are at least
@@ -212,6 +220,7 @@ private:
     struct waiter {
         model::offset target;
         sync_callback done;
+        model::offset start_target = model::offset::min(); // delete_records_before: checkpointed start
     };
     // The group commit in flight: what it covers, so its completion can update the segments.
     struct flush_in_flight {
@@ -220,6 +229,7 @@ private:
         std::vector<std::pair<model::offset, uint64_t>> data; // segment base, size synced
         std::vector<model::offset> indexes;                   // segments whose index files it syncs
         std::optional<model::offset> recovery_point;          // written to the checkpoint
+        std::optional<model::offset> log_start;               // written to the checkpoint
         std::optional<uint64_t> directory_version;            // directory state it fsyncs
         std::optional<error> index_error;                     // clean close only: an index write failed
         std::shared_future<result<void>> finished;            // set on the flusher thread
@@ -271,8 +281,9 @@ private:
     std::vector<std::unique_ptr<segment>> _segments; // ordered by base offset; never empty once open
     model::offset _log_start;
     model::offset _durable;
-    model::offset _recovery_point;   // as last written to the checkpoint
-    uint64_t _directory_version = 0; // bumped when files are created or removed
+    model::offset _recovery_point;       // as last written to the checkpoint
+    model::offset _checkpoint_log_start; // the log start a reopen would find
+    uint64_t _directory_version = 0;     // bumped when files are created or removed
     uint64_t _directory_synced_version = 0;
     bool _closing = false;
     std::optional<flush_in_flight> _flight;

@@ -146,6 +146,13 @@ SUPPORTED = {
     16: (0, 4),   # ListGroups
     42: (0, 2),   # DeleteGroups
     47: (0, 0),   # OffsetDelete
+    # Admin (KAFKA-PROTOCOL.md stage "admin, security").
+    21: (0, 2),   # DeleteRecords
+    32: (0, 4),   # DescribeConfigs
+    33: (0, 2),   # AlterConfigs
+    37: (0, 3),   # CreatePartitions
+    44: (0, 1),   # IncrementalAlterConfigs
+    60: (0, 0),   # DescribeCluster
 }
 
 # Error codes.
@@ -981,3 +988,102 @@ def pipelined_calls(port, api_key, version, bodies, timeout=120.0, window=256):
             raise AssertionError("pipelined_calls: only %d of %d answers within %.0f s"
                                  % (sum(1 for o in out if o is not None), len(bodies), timeout))
     return out
+
+
+# ---------------------------------------------------------------------------
+# Admin requests: IncrementalAlterConfigs v0, DeleteRecords v0, DescribeCluster v0 (flexible),
+# DescribeConfigs v1 (the ones the Debian clients cannot send).
+
+DELETE_RECORDS = 21
+DESCRIBE_CONFIGS = 32
+INCREMENTAL_ALTER_CONFIGS = 44
+DESCRIBE_CLUSTER = 60
+FIRST_FLEXIBLE.update({DELETE_RECORDS: 2, DESCRIBE_CONFIGS: 4, INCREMENTAL_ALTER_CONFIGS: 1, DESCRIBE_CLUSTER: 0,
+                       33: 2, 37: 2})
+
+RESOURCE_TOPIC = 2
+RESOURCE_BROKER = 4
+OP_SET, OP_DELETE, OP_APPEND, OP_SUBTRACT = 0, 1, 2, 3
+
+
+def _call(port, api_key, version, body, timeout=15.0):
+    with Conn(port, timeout=timeout) as c:
+        c.send(request(api_key, version, 77, body))
+        r = c.recv_response(timeout)
+        if r is None:
+            raise AssertionError("broker closed the connection instead of answering api %d v%d" % (api_key, version))
+        corr, payload = r
+        assert corr == 77, "correlation id %d, expected 77" % corr
+        return payload
+
+
+def incremental_alter_configs(port, resources, validate_only=False):
+    """resources: [(type, name, [(key, op, value-or-None)])] -> [(error, message, type, name)]."""
+    body = array([i8(t) + string(n) + array([string(k) + i8(op) + nullable_string(v) for k, op, v in cfgs])
+                  for t, n, cfgs in resources]) + i8(1 if validate_only else 0)
+    r = Reader(_call(port, INCREMENTAL_ALTER_CONFIGS, 0, body))
+    r.i32()  # throttle
+    return [(r.i16(), r.string(), r.i8(), r.string()) for _ in range(r.i32())]
+
+
+def delete_records(port, topic, offsets, timeout_ms=10000):
+    """offsets: {partition: offset} -> {partition: (error, low_watermark)}."""
+    body = array([string(topic) + array([i32(p) + i64(o) for p, o in offsets.items()])]) + i32(timeout_ms)
+    r = Reader(_call(port, DELETE_RECORDS, 0, body))
+    r.i32()  # throttle
+    out = {}
+    for _ in range(r.i32()):
+        r.string()
+        for _ in range(r.i32()):
+            p = r.i32()
+            low = r.i64()
+            out[p] = (r.i16(), low)
+    return out
+
+
+def _compact_string(r):
+    n = r.uvarint() - 1
+    if n < 0:
+        return None
+    s = r.data[r.pos:r.pos + n].decode()
+    r.pos += n
+    return s
+
+
+def describe_cluster(port, include_operations=False):
+    """-> dict(error, cluster_id, controller, brokers=[(id, host, port, rack)], operations)."""
+    r = Reader(_call(port, DESCRIBE_CLUSTER, 0, i8(1 if include_operations else 0) + uvarint(0)))
+    r.skip_tagged_fields()  # response header v1
+    out = {"throttle": r.i32(), "error": r.i16(), "message": _compact_string(r), "cluster_id": _compact_string(r),
+           "controller": r.i32(), "brokers": []}
+    for _ in range(r.uvarint() - 1):
+        broker_id = r.i32()
+        host = _compact_string(r)
+        port_ = r.i32()
+        rack = _compact_string(r)
+        r.skip_tagged_fields()
+        out["brokers"].append((broker_id, host, port_, rack))
+    out["operations"] = r.i32()
+    r.skip_tagged_fields()
+    assert r.remaining() == 0, "DescribeCluster: %d trailing bytes" % r.remaining()
+    return out
+
+
+def describe_configs_v1(port, resource_type, name, keys=None, synonyms=True):
+    """-> (error, message, {key: (value, read_only, source, sensitive, [(name, value, source)])})."""
+    body = array([i8(resource_type) + string(name) + (i32(-1) if keys is None else array(string(k) for k in keys))])
+    body += i8(1 if synonyms else 0)
+    r = Reader(_call(port, DESCRIBE_CONFIGS, 1, body))
+    r.i32()
+    n = r.i32()
+    assert n == 1, "one resource asked, %d answered" % n
+    err, message = r.i16(), r.string()
+    r.i8()
+    r.string()
+    configs = {}
+    for _ in range(r.i32()):
+        key, value, read_only, source, sensitive = r.string(), r.string(), r.i8(), r.i8(), r.i8()
+        syn = [(r.string(), r.string(), r.i8()) for _ in range(r.i32())]
+        configs[key] = (value, bool(read_only), source, bool(sensitive), syn)
+    assert r.remaining() == 0, "DescribeConfigs v1: %d trailing bytes" % r.remaining()
+    return err, message, configs

@@ -45,8 +45,9 @@ def test_api_versions_advertises_the_supported_ranges(broker):
     assert err == 0
     for key, rng in w.SUPPORTED.items():
         assert apis.get(key) == rng, "api key %d: advertised %r, expected %r (all: %r)" % (key, apis.get(key), rng, apis)
-    # Documented as not supported yet: idempotence/transactions, admin configs; nothing else either.
-    for key, name in ((22, "InitProducerId"), (24, "AddPartitionsToTxn"), (32, "DescribeConfigs")):
+    # Documented as not supported yet: idempotence/transactions, ACLs, SASL; nothing else either.
+    for key, name in ((22, "InitProducerId"), (24, "AddPartitionsToTxn"), (29, "DescribeAcls"),
+                      (17, "SaslHandshake")):
         assert key not in apis, "%s (%d) advertised but not supported" % (name, key)
     assert set(apis) == set(w.SUPPORTED), "advertised %r, expected exactly %r" % (sorted(apis), sorted(w.SUPPORTED))
 

@@ -67,28 +67,29 @@ boost::asio::awaitable<handler_reply> handle_offset_delete(request_context&, pro
 boost::asio::awaitable<handler_reply> handle_list_groups(request_context&, protocol::any_request&);
 boost::asio::awaitable<handler_reply> handle_describe_groups(request_context&, protocol::any_request&);
 boost::asio::awaitable<handler_reply> handle_delete_groups(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_delete_records(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_describe_configs(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_alter_configs(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_create_partitions(request_context&, protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_incremental_alter_configs(request_context&,
+                                                                       protocol::any_request&);
+boost::asio::awaitable<handler_reply> handle_describe_cluster(request_context&, protocol::any_request&);
 
 // The APIs and versions advertised in ApiVersions; nothing outside it is served. Versions follow
 // ../shared/KAFKA-PROTOCOL.md: floors of 0 except Produce 3 and Fetch 4 (record batch v2 only).
-inline constexpr std::array<handler_entry, 18> handler_table{{
-  {0, 3, 9, &handle_produce},
-  {1, 4, 12, &handle_fetch},
-  {2, 0, 4, &handle_list_offsets},
-  {3, 0, 8, &handle_metadata},
-  {8, 0, 8, &handle_offset_commit},
-  {9, 0, 7, &handle_offset_fetch},
-  {10, 0, 3, &handle_find_coordinator},
-  {11, 0, 6, &handle_join_group},
-  {12, 0, 4, &handle_heartbeat},
-  {13, 0, 4, &handle_leave_group},
-  {14, 0, 4, &handle_sync_group},
-  {15, 0, 5, &handle_describe_groups},
-  {16, 0, 4, &handle_list_groups},
-  {18, 0, 3, &handle_api_versions},
-  {19, 0, 7, &handle_create_topics},
-  {20, 0, 6, &handle_delete_topics},
-  {42, 0, 2, &handle_delete_groups},
-  {47, 0, 0, &handle_offset_delete},
+inline constexpr std::array<handler_entry, 24> handler_table{{
+  {0, 3, 9, &handle_produce},           {1, 4, 12, &handle_fetch},
+  {2, 0, 4, &handle_list_offsets},      {3, 0, 8, &handle_metadata},
+  {8, 0, 8, &handle_offset_commit},     {9, 0, 7, &handle_offset_fetch},
+  {10, 0, 3, &handle_find_coordinator}, {11, 0, 6, &handle_join_group},
+  {12, 0, 4, &handle_heartbeat},        {13, 0, 4, &handle_leave_group},
+  {14, 0, 4, &handle_sync_group},       {15, 0, 5, &handle_describe_groups},
+  {16, 0, 4, &handle_list_groups},      {18, 0, 3, &handle_api_versions},
+  {19, 0, 7, &handle_create_topics},    {20, 0, 6, &handle_delete_topics},
+  {21, 0, 2, &handle_delete_records},   {32, 0, 4, &handle_describe_configs},
+  {33, 0, 2, &handle_alter_configs},    {37, 0, 3, &handle_create_partitions},
+  {42, 0, 2, &handle_delete_groups},    {44, 0, 1, &handle_incremental_alter_configs},
+  {47, 0, 0, &handle_offset_delete},    {60, 0, 0, &handle_describe_cluster},
 }};
 
 [[nodiscard]] constexpr const handler_entry* find_handler(int16_t key) noexcept {

@@ -30,4 +30,20 @@ struct owner_plan {
     }
 };
 
+// On an owner shard: the outcomes of its items, some completed later by callbacks (a sync), and
+// the reply sent when the last one is in. Starts with one pending completion, released by the
+// loop that starts the work (finish() after it), so a callback that runs at once cannot reply early.
+template<typename Outcome, typename Reply>
+struct pending_outcomes {
+    pending_outcomes(size_t n, Reply r) : outcomes(n), done(std::move(r)) {}
+    std::vector<Outcome> outcomes;
+    size_t pending = 1;
+    Reply done;
+    void finish() {
+        if (--pending == 0) {
+            done(std::move(outcomes));
+        }
+    }
+};
+
 } // namespace ms::broker

@@ -134,18 +134,7 @@ result<iobuf, storage::error> stamp_log_append_time(const iobuf& batch, const st
 template<typename Reply>
 void append_on_owner(partition_manager& partitions, const std::vector<produce_item>& items, int16_t acks,
                      protocol::api_version version, Reply reply) {
-    struct progress {
-        explicit progress(size_t n, Reply r) : outcomes(n), done(std::move(r)) {}
-        std::vector<produce_outcome> outcomes;
-        size_t pending = 1; // released after the loop below
-        Reply done;
-        void finish() {
-            if (--pending == 0) {
-                done(std::move(outcomes));
-            }
-        }
-    };
-    auto state = std::make_shared<progress>(items.size(), std::move(reply));
+    auto state = std::make_shared<pending_outcomes<produce_outcome, Reply>>(items.size(), std::move(reply));
     for (size_t i = 0; i < items.size(); ++i) {
         const produce_item& item = items[i];
         produce_outcome& out = state->outcomes[i];

@@ -247,6 +247,71 @@ TEST(partition_log, retention_by_size_deletes_oldest_closed_segments) {
     expect_records_match_offsets(slurp(*from_start));
 }
 
+// Runs delete_records_before to completion on the test thread.
+result<model::offset> delete_before(log_env& env, partition_log& log, int64_t offset) {
+    std::optional<result<model::offset>> out;
+    log.delete_records_before(model::offset(offset),
+                              [&](result<model::offset> r) { out.emplace(std::move(r)); });
+    EXPECT_TRUE(env.exec.run_until([&] { return out.has_value(); })) << "delete did not complete";
+    if (!out) {
+        return unexpected(error{errc::io_error, "delete timed out"});
+    }
+    return std::move(*out);
+}
+
+TEST(partition_log, delete_records_moves_the_start_durably_and_removes_whole_segments_below_it) {
+    temp_dir dir;
+    log_config cfg;
+    cfg.segment_bytes = 2048;
+    size_t segments_before = 0;
+    {
+        log_env env;
+        auto log = must_open(env, dir.path(), cfg);
+        for (int i = 0; i < 60; ++i) {
+            ASSERT_TRUE(log->append(make_batch(int64_t{i} * 2, 2)).has_value());
+        }
+        segments_before = log->segments().size();
+        auto moved = delete_before(env, *log, 51);
+        ASSERT_TRUE(moved.has_value()) << moved.error().message;
+        EXPECT_EQ(*moved, model::offset(51));
+        EXPECT_EQ(log->log_start_offset(), model::offset(51));
+        EXPECT_LT(log->segments().size(), segments_before);
+        EXPECT_LE(log->segments().front().base_offset, model::offset(51));
+        EXPECT_GT(log->segments().front().next_offset, model::offset(51));
+        auto below = log->read(model::offset(50), 100);
+        ASSERT_FALSE(below.has_value());
+        EXPECT_EQ(below.error().code, errc::offset_out_of_range);
+        auto from = log->read(model::offset(51), 1 << 20);
+        ASSERT_TRUE(from.has_value());
+        expect_records_match_offsets(slurp(*from));
+        // Lower than the start: nothing changes.
+        auto again = delete_before(env, *log, 10);
+        ASSERT_TRUE(again.has_value());
+        EXPECT_EQ(*again, model::offset(51));
+        // No close: the new start must already be in the durable checkpoint.
+    }
+    {
+        log_env env;
+        auto log = must_open(env, dir.path(), cfg);
+        EXPECT_EQ(log->log_start_offset(), model::offset(51));
+        EXPECT_EQ(log->log_end_offset(), model::offset(120));
+        // Everything: the start reaches the log end, reads there are empty, appends go on.
+        auto all = delete_before(env, *log, 120);
+        ASSERT_TRUE(all.has_value());
+        EXPECT_EQ(*all, model::offset(120));
+        auto empty = log->read(model::offset(120), 100);
+        ASSERT_TRUE(empty.has_value());
+        EXPECT_TRUE(empty->slices.empty());
+        ASSERT_TRUE(log->append(make_batch(120, 2)).has_value());
+        ASSERT_TRUE(log->close().has_value());
+    }
+    log_env env;
+    auto log = must_open(env, dir.path(), cfg);
+    EXPECT_TRUE(log->recovery().clean);
+    EXPECT_EQ(log->log_start_offset(), model::offset(120));
+    EXPECT_EQ(log->log_end_offset(), model::offset(122));
+}
+
 TEST(partition_log, retention_by_time_uses_the_newest_timestamp_of_each_segment) {
     temp_dir dir;
     log_env env;
