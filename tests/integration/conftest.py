@@ -75,12 +75,13 @@ class Broker:
         cmd = [str(self.binary), "serve",
                "--listen", self.bootstrap,
                "--advertise", self.bootstrap,
-               "--admin-listen", "127.0.0.1:0",
                "--data-dir", str(self.data_dir),
                "--smp", str(self.smp),
                "--log-level", "info"]
         if self.num_partitions is not None:
             cmd += ["--num-partitions", str(self.num_partitions)]
+        if "--admin-listen" not in self.extra_args:
+            cmd += ["--admin-listen", "127.0.0.1:0"]
         return cmd + self.extra_args
 
     def start(self):
