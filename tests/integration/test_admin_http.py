@@ -260,6 +260,29 @@ def _answers(port):
         return False
 
 
+def test_repeated_client_warnings_are_rate_limited(broker):
+    """A client that provokes the same warning over and over (here: a negative frame size) gets a
+    few lines per second logged, and the next line let through says how many were held back."""
+    b = broker(smp=1)
+    for _ in range(200):
+        with socket.create_connection(("127.0.0.1", b.port), timeout=5) as s:
+            s.sendall(b"\xff\xff\xff\xff")
+    wait_until(lambda: b.log_path.read_text().count("frame size -1") >= 1, 20, "the first warning")
+
+    def another_one_logged_with_count():
+        # A fresh window opens at most a second after the burst; a line in it reports the rest.
+        with socket.create_connection(("127.0.0.1", b.port), timeout=5) as s:
+            s.sendall(b"\xff\xff\xff\xff")
+        return "similar message" in b.log_path.read_text()
+
+    wait_until(another_one_logged_with_count, 30, "a warning reporting suppressed ones", interval=0.5)
+    text = b.log_path.read_text()
+    assert text.count("frame size -1") < 200, "every one of 200 warnings was logged"
+    suppressed = [int(n) for n in re.findall(r"suppressed (\d+) similar message", text)]
+    assert suppressed and sum(suppressed) + text.count("frame size -1") >= 200, suppressed
+    b.assert_healthy("200 bad frames")
+
+
 # -- start-up ----------------------------------------------------------------------------------
 
 def test_taken_admin_port_refuses_start_naming_the_setting(broker, tmp_path):
