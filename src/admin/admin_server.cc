@@ -20,8 +20,7 @@ http_response json(int status, std::string body) {
 }
 } // namespace
 
-admin_server::admin_server(broker::broker& b, http_server_limits limits)
-  : _broker(b), _http([this](const http_request& r) { return answer(r); }, limits) {}
+admin_server::admin_server(broker::broker& b, http_server_limits limits) : _broker(b), _http(*this, limits) {}
 
 result<void, std::string> admin_server::start(const net::listen_address& address) {
     if (auto started = _http.start(address); !started) {

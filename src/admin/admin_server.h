@@ -16,7 +16,7 @@
 
 namespace ms::admin {
 
-class admin_server {
+class admin_server final : public http_handler {
 public:
     explicit admin_server(broker::broker& b, http_server_limits limits = {});
 
@@ -25,9 +25,9 @@ public:
     [[nodiscard]] uint16_t bound_port() const noexcept { return _http.bound_port(); }
     void stop() { _http.stop(); }
 
-private:
-    boost::asio::awaitable<http_response> answer(const http_request& request);
+    boost::asio::awaitable<http_response> answer(const http_request& request) override;
 
+private:
     broker::broker& _broker;
     http_server _http;
 };

@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <array>
+#include <cstdio>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -74,11 +75,15 @@ std::string serialize(const http_response& response, bool head_only) {
     return out;
 }
 
-http_server::http_server(handler handle, http_server_limits limits)
-  : _handle(std::move(handle)), _limits(limits) {}
+http_server::http_server(http_handler& handle, http_server_limits limits)
+  : _handle(handle), _limits(limits) {}
 
 http_server::~http_server() {
-    stop();
+    try {
+        stop();
+    } catch (const std::exception& e) { // a destructor must not throw
+        (void)std::fprintf(stderr, "stopping the admin HTTP server: %s\n", e.what());
+    }
 }
 
 result<void, std::string> http_server::start(const net::listen_address& address) {
@@ -195,7 +200,7 @@ asio::awaitable<void> http_server::serve(std::shared_ptr<connection> conn) {
     } else {
         head_only = parsed.request.method == "HEAD";
         try {
-            response = co_await _handle(parsed.request);
+            response = co_await _handle.answer(parsed.request);
         } catch (const std::exception& e) {
             logging::get("admin")->error("admin HTTP {} {}: {}", parsed.request.method, parsed.request.path,
                                          e.what());

@@ -14,7 +14,6 @@
 // connection is closed.
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <list>
 #include <memory>
 #include <optional>
@@ -54,12 +53,21 @@ struct http_server_limits {
 // The bytes of a whole response (`head_only`: for HEAD, the headers without the body).
 [[nodiscard]] std::string serialize(const http_response& response, bool head_only);
 
+// What answers the requests: answer() runs on the server's thread and may await work elsewhere
+// (on shards).
+class http_handler {
+public:
+    http_handler() = default;
+    http_handler(const http_handler&) = delete;
+    http_handler& operator=(const http_handler&) = delete;
+    virtual ~http_handler() = default;
+    virtual boost::asio::awaitable<http_response> answer(const http_request& request) = 0;
+};
+
 class http_server {
 public:
-    // Runs on the server's thread; may await work elsewhere (on shards).
-    using handler = std::function<boost::asio::awaitable<http_response>(const http_request&)>;
-
-    http_server(handler handle, http_server_limits limits);
+    // REQUIRES: `handle` outlives the server.
+    http_server(http_handler& handle, http_server_limits limits);
     ~http_server();
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;
@@ -77,7 +85,7 @@ private:
     boost::asio::awaitable<void> serve(std::shared_ptr<connection> conn);
     void finished(connection& conn);
 
-    handler _handle;
+    http_handler& _handle;
     http_server_limits _limits;
     boost::asio::io_context _io{1};
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> _guard;

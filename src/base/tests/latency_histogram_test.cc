@@ -36,6 +36,7 @@ TEST(latency_histogram, record_and_merge_keep_count_and_sum) {
 TEST(atomic_latency_histogram, counts_from_several_threads) {
     atomic_latency_histogram h;
     std::vector<std::thread> threads;
+    threads.reserve(4);
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&h] {
             for (int i = 0; i < 1000; ++i) {
