@@ -49,6 +49,7 @@ broker::broker(broker_config config)
     for (net::shard_id i = 0; i < _shards.size(); ++i) {
         _group_logs.push_back(std::make_unique<groups::partition_offsets_log>(*_managers[i]));
         _group_managers.push_back(std::make_unique<groups::group_manager>(_config.groups, *_group_logs[i]));
+        _metrics.push_back(std::make_unique<shard_metrics>());
     }
 }
 
@@ -81,6 +82,14 @@ groups::group_manager& broker::groups_here() noexcept {
 
 const topic_map& broker::topics_here() const noexcept {
     return *_snapshots[net::shard::current()->id()];
+}
+
+topic_snapshot broker::topics_snapshot_here() const noexcept {
+    return _snapshots[net::shard::current()->id()];
+}
+
+shard_metrics& broker::metrics_here() noexcept {
+    return *_metrics[net::shard::current()->id()];
 }
 
 void broker::run_on_every_shard(const std::function<void(net::shard_id)>& fn) {
@@ -251,6 +260,7 @@ result<void, std::string> broker::start() {
     log->info("Kafka API on {}:{} (advertised as {}:{}), data in {}", _config.listen.host,
               _server->bound_port(), _config.advertised().host,
               _config.advertise ? _config.advertise->port : _server->bound_port(), _config.data_dir.string());
+    _serving = true;
     return {};
 }
 
@@ -259,6 +269,7 @@ void broker::stop() {
         return;
     }
     _stopping = true;
+    _serving = false;
     if (!_shards_running) { // start() failed before anything ran: nothing to drain or close
         return;
     }

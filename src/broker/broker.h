@@ -21,6 +21,7 @@
 #include "broker/groups/group_manager.h"
 #include "broker/groups/partition_offsets_log.h"
 #include "broker/partition_manager.h"
+#include "broker/shard_metrics.h"
 #include "broker/topic_table.h"
 #include "net/server.h"
 #include "net/shard.h"
@@ -101,6 +102,19 @@ public:
     [[nodiscard]] groups::group_manager& groups_on(net::shard_id id) noexcept { return *_group_managers[id]; }
     [[nodiscard]] int32_t offsets_partitions() const noexcept { return _offsets_partitions; }
 
+    // On a shard: its request counters (written only there; see shard_metrics.h).
+    [[nodiscard]] shard_metrics& metrics_here() noexcept;
+    [[nodiscard]] shard_metrics& metrics_on(net::shard_id id) noexcept { return *_metrics[id]; }
+    // On a shard: its current topic table snapshot (to keep beyond the call).
+    [[nodiscard]] topic_snapshot topics_snapshot_here() const noexcept;
+    // Thread-safe: open Kafka connections, and the durations of the flusher's syncs.
+    [[nodiscard]] size_t connection_count() const noexcept {
+        return _server ? _server->connection_count() : 0;
+    }
+    [[nodiscard]] latency_histogram sync_latency() const noexcept { return _flusher.sync_latency(); }
+    // Thread-safe: false once stop() has begun.
+    [[nodiscard]] bool serving() const noexcept { return _serving.load(std::memory_order_relaxed); }
+
     // Controller operations; call from any shard, they run on shard 0. Results in request order.
     boost::asio::awaitable<std::vector<topic_outcome>> create_topics(std::vector<topic_creation> topics,
                                                                      bool validate_only);
@@ -156,8 +170,10 @@ private:
     std::vector<shard_timers> _timers;                                       // indexed by shard
     std::vector<std::unique_ptr<groups::partition_offsets_log>> _group_logs; // indexed by shard
     std::vector<std::unique_ptr<groups::group_manager>> _group_managers;     // indexed by shard
+    std::vector<std::unique_ptr<shard_metrics>> _metrics;                    // indexed by shard
     int32_t _offsets_partitions = 0;
     std::atomic<bool> _stopping{false}; // read by the shards' retention loops
+    std::atomic<bool> _serving{false};  // started and not stopping (the admin API's /v1/ready)
     bool _shards_running = false;
     int _lock_fd = -1;
 };

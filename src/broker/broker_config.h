@@ -43,6 +43,8 @@ struct broker_config {
     std::chrono::microseconds idle_spin{0};                      // shard.idle.spin.us
     groups::group_settings groups;                               // offsets.*, group.* (the group coordinator)
     std::vector<resolved_setting> settings; // every setting with its source (filled by cli/serve)
+    // admin.listen: the admin HTTP API's address (started by cli/serve, served by admin/); unset = off
+    std::optional<net::listen_address> admin_listen = net::listen_address{"127.0.0.1", 9644};
 
     [[nodiscard]] const net::listen_address& advertised() const noexcept {
         return advertise ? *advertise : listen;

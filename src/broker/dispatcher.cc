@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "base/log_limiter.h"
 #include "base/logging.h"
 #include "broker/broker.h"
 #include "broker/handlers/handler.h"
@@ -14,27 +15,19 @@ using net::handler_outcome;
 
 namespace {
 
-// At most this many protocol-error lines per second per shard: a hostile client must not be able
-// to flood the log.
-constexpr int log_lines_per_second = 10;
-
-bool log_allowed() {
-    thread_local std::chrono::steady_clock::time_point window;
-    thread_local int lines = 0;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - window > std::chrono::seconds(1)) {
-        window = now;
-        lines = 0;
-    }
-    return ++lines <= log_lines_per_second;
-}
+// At most this many lines per second per shard about refused requests: a hostile client must not
+// be able to flood the log; the next line let through says how many were suppressed.
+constexpr uint32_t log_lines_per_second = 10;
 
 template<typename... Args>
 handler_outcome close_with(const net::connection_info& conn, fmt::format_string<Args...> why,
                            Args&&... args) {
-    if (log_allowed()) {
-        logging::get("kafka")->warn("closing connection from {}: {}", conn.peer,
-                                    fmt::format(why, std::forward<Args>(args)...));
+    thread_local logging::log_limiter limiter(log_lines_per_second, std::chrono::seconds(1));
+    const auto decision = limiter.admit();
+    if (decision.allowed) {
+        logging::get("kafka")->warn("closing connection from {}: {}{}", conn.peer,
+                                    fmt::format(why, std::forward<Args>(args)...),
+                                    logging::log_limiter::suffix(decision));
     }
     return handler_outcome{handler_outcome::action::close, {}, {}};
 }
@@ -52,15 +45,24 @@ handler_outcome api_versions_fallback(int32_t correlation_id) {
 } // namespace
 
 asio::awaitable<handler_outcome> dispatcher::handle(iobuf frame, const net::connection_info& conn) {
+    const auto started = std::chrono::steady_clock::now();
+    shard_metrics& metrics = _owner.metrics_here();
     auto preamble = protocol::peek_request(frame);
     if (!preamble) {
+        ++metrics.api(-1).requests;
+        ++metrics.api(-1).errors;
         co_return close_with(conn, "truncated request header");
     }
+    // Counted under its key even when refused; keys outside the table share one slot.
+    api_stats& stats = metrics.api(preamble->api_key);
+    ++stats.requests;
     const handler_entry* entry = find_handler(preamble->api_key);
     if (entry == nullptr) {
+        ++stats.errors;
         co_return close_with(conn, "unsupported API key {}", preamble->api_key);
     }
     if (preamble->version < entry->min_version || preamble->version > entry->max_version) {
+        ++stats.errors;
         if (preamble->api_key == protocol::api_versions_key) {
             co_return api_versions_fallback(preamble->correlation_id);
         }
@@ -69,15 +71,21 @@ asio::awaitable<handler_outcome> dispatcher::handle(iobuf frame, const net::conn
     }
     auto request = protocol::decode_request(frame);
     if (!request) {
+        ++stats.errors;
         co_return close_with(conn, "API key {} v{} does not decode: {}", preamble->api_key, preamble->version,
                              protocol::describe(request.error()));
     }
     request_context ctx{_owner, *net::shard::current(), conn, request->header, preamble->version};
     handler_reply reply = co_await entry->handle(ctx, request->body);
+    if (reply.close || reply.failed) {
+        ++stats.errors;
+    }
     if (reply.close) {
+        stats.latency.record(std::chrono::steady_clock::now() - started);
         co_return handler_outcome{handler_outcome::action::close, {}, {}};
     }
     if (!reply.response) {
+        stats.latency.record(std::chrono::steady_clock::now() - started);
         co_return handler_outcome{handler_outcome::action::no_reply, {}, {}};
     }
     handler_outcome out;
@@ -85,6 +93,7 @@ asio::awaitable<handler_outcome> dispatcher::handle(iobuf frame, const net::conn
     if (reply.files && !reply.files->empty()) {
         out.splices = reply.files->splices(out.bytes);
     }
+    stats.latency.record(std::chrono::steady_clock::now() - started);
     co_return out;
 }
 

@@ -76,6 +76,17 @@ public:
     // many logs at once.
     void close_all();
     [[nodiscard]] size_t size() const noexcept { return _count; }
+    // Calls fn(topic, index, partition) for every partition here, topics in name order.
+    template<typename Fn>
+    void for_each(Fn&& fn) const {
+        for (const auto& [topic, parts] : _topics) {
+            for (size_t i = 0; i < parts.size(); ++i) {
+                if (parts[i]) {
+                    fn(topic, static_cast<int32_t>(i), *parts[i]);
+                }
+            }
+        }
+    }
     [[nodiscard]] const std::filesystem::path& data_dir() const noexcept { return _data_dir; }
 
 private:

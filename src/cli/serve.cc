@@ -5,9 +5,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include "admin/admin_server.h"
 #include "base/logging.h"
 #include "broker/broker.h"
 #include "cli/serve_options.h"
@@ -108,9 +110,29 @@ int run_serve(const serve_command& command) {
         server.stop();
         return 1;
     }
+    // The admin API starts once the shards run (its pages read them) and stops before they do.
+    std::optional<admin::admin_server> admin_api;
+    if (config.admin_listen) {
+        admin_api.emplace(server);
+        if (auto listening = admin_api->start(*config.admin_listen); !listening) {
+            log->error("cannot start: {}", listening.error());
+            admin_api.reset();
+            server.stop();
+            return 1;
+        }
+        // Tests and scripts find a port picked with :0 in this line.
+        log->info("admin HTTP API on {}:{} (/metrics, /v1/health, /v1/ready, /v1/topics, /v1/groups, "
+                  "/v1/config)",
+                  config.admin_listen->host, admin_api->bound_port());
+    } else {
+        log->info("admin HTTP API off (admin.listen = off)");
+    }
     int received = 0;
     sigwait(&stop_signals, &received);
     log->info("received {}; stopping", received == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (admin_api) {
+        admin_api->stop();
+    }
     server.stop();
     return 0;
 }

@@ -15,6 +15,9 @@ namespace {
 const std::vector<serve_option> options{
   {"listen", "127.0.0.1:9092", "Kafka API address (HOST:PORT; port 0 picks a free port)"},
   {"advertise", "", "address given to clients in metadata (default: the listen address)"},
+  {"admin.listen", "127.0.0.1:9644",
+   "admin HTTP API address (/metrics for Prometheus, /v1/health, /v1/ready, /v1/topics, /v1/groups, "
+   "/v1/config); HOST:PORT, port 0 picks a free port, `off` disables it"},
   {"data.dir", "./data", "where topics and logs are stored"},
   {"smp", "0", "number of shards (threads, one per core); 0 = every available core"},
   {"pin.shards", "false",
@@ -176,6 +179,17 @@ result<void, std::string> apply_options(const std::map<std::string, std::string>
                 config.listen = *address;
             } else {
                 config.advertise = *address;
+            }
+        } else if (key == "admin.listen") {
+            if (value == "off") {
+                config.admin_listen.reset();
+                continue;
+            }
+            auto address = net::parse_listen_address(value);
+            if (!address) {
+                applied = unexpected(fmt::format("{}: {} (or `off`)", key, address.error()));
+            } else {
+                config.admin_listen = *address;
             }
         } else if (key == "data.dir") {
             if (value.empty()) {

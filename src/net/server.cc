@@ -17,6 +17,7 @@
 #include <boost/asio/write.hpp>
 
 #include "base/endian.h"
+#include "base/log_limiter.h"
 #include "base/logging.h"
 
 namespace ms::net {
@@ -29,6 +30,8 @@ using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT
 constexpr int32_t min_request_bytes = 2 + 2 + 4 + 2;
 // Frame bodies are read in pieces of at most this size, so memory follows the bytes received.
 constexpr size_t read_piece_bytes = size_t{64} * 1024;
+// Warnings a client can provoke at will are let through this often per shard and kind.
+constexpr uint32_t warnings_per_second = 10;
 } // namespace
 
 result<listen_address, std::string> parse_listen_address(std::string_view text) {
@@ -139,6 +142,9 @@ result<void, std::string> server::listen(const listen_address& address) {
 
 asio::awaitable<void> server::accept_loop(per_shard& local) {
     auto log = logging::get("net");
+    // Clients can trigger these as often as they like: a few lines per second per shard at most.
+    thread_local logging::log_limiter accept_failures(warnings_per_second, std::chrono::seconds(1));
+    thread_local logging::log_limiter refusals(warnings_per_second, std::chrono::seconds(1));
     while (!local.draining && local.acceptor) {
         auto [ec, socket] = co_await local.acceptor->async_accept(no_throw);
         if (ec) {
@@ -146,13 +152,15 @@ asio::awaitable<void> server::accept_loop(per_shard& local) {
                 co_return;
             }
             // Out of descriptors or memory: back off instead of spinning on the error.
-            log->warn("accept failed: {}; retrying in 100 ms", ec.message());
+            logging::warn_limited(accept_failures, *log, "accept failed: {}; retrying in 100 ms",
+                                  ec.message());
             asio::steady_timer pause(local.home.context(), std::chrono::milliseconds(100));
             co_await pause.async_wait(no_throw);
             continue;
         }
         if (_connections.load(std::memory_order_relaxed) >= _limits.max_connections) {
-            log->warn("refusing a connection: max.connections ({}) reached", _limits.max_connections);
+            logging::warn_limited(refusals, *log, "refusing a connection: max.connections ({}) reached",
+                                  _limits.max_connections);
             socket.close(ec);
             continue;
         }
@@ -272,6 +280,7 @@ asio::awaitable<void> server::serve(std::shared_ptr<connection> conn, per_shard&
 // owners) in arrival order, which keeps produce requests to a partition in order.
 asio::awaitable<void> server::read_requests(std::shared_ptr<connection> conn) {
     auto log = logging::get("net");
+    thread_local logging::log_limiter bad_frames(warnings_per_second, std::chrono::seconds(1));
     boost::system::error_code ec;
     while (!conn->finished) {
         if (conn->in_flight.size() >= _limits.max_in_flight_requests ||
@@ -288,8 +297,9 @@ asio::awaitable<void> server::read_requests(std::shared_ptr<connection> conn) {
         conn->last_activity = std::chrono::steady_clock::now();
         const auto size = load_be<int32_t>(size_prefix.data());
         if (size < min_request_bytes || static_cast<size_t>(size) > _limits.max_request_bytes) {
-            log->warn("closing {}: frame size {} outside [{}, {}] (socket.request.max.bytes)",
-                      conn->info.peer, size, min_request_bytes, _limits.max_request_bytes);
+            logging::warn_limited(bad_frames, *log,
+                                  "closing {}: frame size {} outside [{}, {}] (socket.request.max.bytes)",
+                                  conn->info.peer, size, min_request_bytes, _limits.max_request_bytes);
             break;
         }
         iobuf frame;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -87,7 +88,9 @@ void flusher::work() {
             job = std::move(_jobs.front());
             _jobs.pop_front();
         }
+        const auto started = std::chrono::steady_clock::now();
         auto outcome = run(job);
+        _sync_latency.record(std::chrono::steady_clock::now() - started);
         if (job.done) {
             job.done(std::move(outcome));
         }

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/latency_histogram.h"
 #include "storage/file.h"
 
 namespace ms::storage {
@@ -44,6 +45,9 @@ public:
     void submit(flush_job job);
     // Runs a job on the calling thread (used at close, when the owner must wait anyway).
     static result<void> run(const flush_job& job);
+    // Thread-safe: how long the jobs run by the flusher threads took (one sample per job: the
+    // fdatasync of its data files, then its index, directory and checkpoint syncs).
+    [[nodiscard]] latency_histogram sync_latency() const noexcept { return _sync_latency.snapshot(); }
 
 private:
     void work();
@@ -52,6 +56,7 @@ private:
     std::condition_variable _wake;
     std::deque<flush_job> _jobs;
     bool _stopping = false;
+    atomic_latency_histogram _sync_latency; // relaxed adds, once per job (not per record)
     std::vector<std::thread> _threads;
 };
 

@@ -210,6 +210,7 @@ public:
     [[nodiscard]] model::timestamp max_timestamp() const noexcept;
     [[nodiscard]] uint64_t size_bytes() const noexcept;
     [[nodiscard]] std::vector<segment_info> segments() const;
+    [[nodiscard]] size_t segment_count() const noexcept { return _segments.size(); }
     [[nodiscard]] const recovery_report& recovery() const noexcept { return _recovery; }
     [[nodiscard]] const std::filesystem::path& dir() const noexcept { return _dir; }
     [[nodiscard]] const log_config& config() const noexcept { return _config; }

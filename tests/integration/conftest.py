@@ -2,13 +2,16 @@
 
 `broker` is a factory: `b = broker(num_partitions=8)` starts
 `memorystreamer serve` on a free port with a fresh data dir under tmp_path and
-waits until the port accepts connections. Every broker a test started is killed
+waits until the port accepts connections. The admin HTTP API listens on a port
+the broker picks (`--admin-listen 127.0.0.1:0`, so brokers never collide on
+9644); `b.admin_port()` reads it from the broker's log. Every broker a test started is killed
 at teardown whatever happened; when a test fails, the tail of each broker's
 stderr log is attached to the report.
 """
 
 import os
 import pathlib
+import re
 import resource
 import signal
 import socket
@@ -77,6 +80,8 @@ class Broker:
                "--log-level", "info"]
         if self.num_partitions is not None:
             cmd += ["--num-partitions", str(self.num_partitions)]
+        if "--admin-listen" not in self.extra_args:
+            cmd += ["--admin-listen", "127.0.0.1:0"]
         return cmd + self.extra_args
 
     def start(self):
@@ -108,6 +113,21 @@ class Broker:
                 time.sleep(0.05)
         raise BrokerError("broker %s did not accept connections on %s within %.0f s (last error: %s)\n%s"
                           % (self.name, self.bootstrap, READY_TIMEOUT_S, last_err, self.log_tail()))
+
+    ADMIN_LINE = re.compile(r"admin HTTP API on \S+:(\d+) ")
+
+    def admin_port(self, timeout=READY_TIMEOUT_S):
+        """The admin HTTP port of the current run, from its start-up log line (waits for it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log_path.read_text(errors="replace")
+            current = text[text.rfind("\n===== start #"):]  # this run only: restarts pick new ports
+            found = self.ADMIN_LINE.search(current)
+            if found:
+                return int(found.group(1))
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise BrokerError("broker %s logged no admin HTTP port\n%s" % (self.name, self.log_tail()))
+            time.sleep(0.05)
 
     def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT_S):
         """Graceful shutdown; asserts the process exits with code 0."""

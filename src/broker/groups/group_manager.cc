@@ -514,6 +514,7 @@ void group_manager::prepare_rebalance(group& g) {
     }
     const bool was_empty = g.state == group_state::empty;
     g.state = group_state::preparing_rebalance;
+    ++_rebalances;
     g.state_ms = wall_ms();
     const auto t = now();
     g.deadline = t + std::chrono::milliseconds(rebalance_timeout_ms(g));

@@ -213,6 +213,8 @@ public:
     void shutdown();
 
     [[nodiscard]] size_t group_count() const noexcept { return _groups.size(); }
+    // Rebalances started here since start (every entry into PreparingRebalance).
+    [[nodiscard]] uint64_t rebalances() const noexcept { return _rebalances; }
     [[nodiscard]] const group_settings& settings() const noexcept { return _settings; }
 
 private:
@@ -288,6 +290,7 @@ private:
     std::function<clock::time_point()> _now;
     std::function<int64_t()> _wall_ms;
     std::map<std::string, std::unique_ptr<group>, std::less<>> _groups;
+    uint64_t _rebalances = 0;
     // Start-up only: group records read by replay(), turned into groups by loaded().
     std::map<std::string, std::pair<int32_t, group_value>, std::less<>> _loading;
     std::shared_ptr<group_manager*> _alive;

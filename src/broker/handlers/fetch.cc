@@ -35,6 +35,7 @@ struct fetch_outcome {
     model::offset log_start{-1};
     std::vector<storage::file_slice> slices; // whole batches, sent with sendfile or copied
     uint64_t bytes = 0;
+    uint64_t records = 0; // offsets the batches cover
 };
 
 // A parked fetch registers with each partition; expired registrations are dropped now and then so
@@ -85,6 +86,8 @@ std::vector<fetch_outcome> read_on_owner(partition_manager& partitions, const st
             continue;
         }
         out.bytes = read->bytes;
+        out.records =
+          read->empty() ? 0 : static_cast<uint64_t>(read->next_offset.value() - read->first_offset.value());
         out.slices = std::move(read->slices);
         budget -= static_cast<int64_t>(out.bytes);
     }
@@ -112,6 +115,7 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
       std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, request.max_wait_ms));
 
     std::vector<std::vector<fetch_outcome>> results;
+    bool any_error = false;
     for (;;) {
         const bool may_wait = request.max_wait_ms > 0 && std::chrono::steady_clock::now() < deadline;
         auto waiter = may_wait ? std::make_shared<fetch_waiter>(ctx.home) : nullptr;
@@ -122,7 +126,7 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
         results =
           co_await net::call_on_each<std::vector<fetch_outcome>>(b.shards(), plan->owners, read_there);
         int64_t available = 0;
-        bool any_error = false;
+        any_error = false;
         for (const auto& shard_results : results) {
             for (const auto& out : shard_results) {
                 available += static_cast<int64_t>(out.bytes);
@@ -144,6 +148,7 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
     }
     int64_t sent = 0;
     auto files = std::make_shared<file_backed_records>();
+    shard_metrics& metrics = b.metrics_here();
     for (size_t o = 0; o < plan->owners.size(); ++o) {
         for (size_t i = 0; i < plan->items[o].size(); ++i) {
             const fetch_item& item = plan->items[o][i];
@@ -170,14 +175,21 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
                 answer.records = std::move(*copy);
             } else {
                 answer.error_code = error_code(kafka_error::kafka_storage_error);
+                any_error = true;
                 logging::get("fetch")->error("read of {}-{} failed: {}", item.topic, item.partition,
                                              copy.error().message);
+                continue;
             }
+            topic_stats& counters = metrics.topic(item.topic);
+            counters.fetched_bytes += out.bytes;
+            counters.fetched_records += out.records;
         }
     }
     // Partitions are answered in request order (the loop above fills slots by position); owners
     // that were never asked (an empty request) leave nothing to fill.
-    co_return handler_reply{std::move(r), false, std::move(files)};
+    handler_reply reply{std::move(r), false, std::move(files)};
+    reply.failed = any_error;
+    co_return reply;
 }
 
 } // namespace ms::broker

@@ -38,6 +38,7 @@ struct handler_reply {
     std::optional<protocol::any_response> response; // nothing: send no response (acks=0)
     bool close = false;                             // close the connection after this request
     std::shared_ptr<file_backed_records> files;     // records sent with sendfile (Fetch)
+    bool failed = false; // some part was answered with an error code (counted in the API's errors)
 };
 
 using handler_fn = boost::asio::awaitable<handler_reply> (*)(request_context&, protocol::any_request&);

@@ -36,6 +36,8 @@ struct produce_outcome {
     model::offset base_offset{-1};
     model::offset log_start{-1};
     model::timestamp append_time{-1};
+    uint64_t bytes = 0;   // appended (for the topic's counters)
+    uint64_t records = 0; // offsets assigned
 };
 
 kafka_error to_kafka_error(const storage::error& e) {
@@ -177,6 +179,9 @@ void append_on_owner(partition_manager& partitions, const std::vector<produce_it
             continue;
         }
         out.base_offset = appended->base_offset;
+        out.bytes = appended->bytes;
+        out.records =
+          static_cast<uint64_t>(appended->last_offset.value() - appended->base_offset.value() + 1);
         out.log_start = p->log->log_start_offset();
         p->wake_fetches();
         if (acks == -1) {
@@ -231,10 +236,16 @@ boost::asio::awaitable<handler_reply> handle_produce(request_context& ctx, proto
     auto results =
       co_await net::call_on_each<std::vector<produce_outcome>>(b.shards(), std::move(targets), append_there);
     bool failed = false;
+    shard_metrics& metrics = b.metrics_here();
     for (size_t o = 0; o < plan->owners.size(); ++o) {
         const auto& items = plan->items[o];
         for (size_t i = 0; i < items.size(); ++i) {
             const produce_outcome& out = results[o][i];
+            if (out.error == 0) {
+                topic_stats& counters = metrics.topic(items[i].topic);
+                counters.produced_bytes += out.bytes;
+                counters.produced_records += out.records;
+            }
             auto& answer = r.responses[items[i].topic_index].partition_responses[items[i].partition_index];
             answer.error_code = out.error;
             answer.base_offset = out.base_offset;
@@ -250,9 +261,12 @@ boost::asio::awaitable<handler_reply> handle_produce(request_context& ctx, proto
         // No answer is sent; an error can only be signalled by closing the connection (as Kafka does).
         handler_reply silent; // no response (built field by field: GCC 12 -O1 misreads the braced form)
         silent.close = failed;
+        silent.failed = failed;
         co_return silent;
     }
-    co_return handler_reply{std::move(r)};
+    handler_reply answered{std::move(r)};
+    answered.failed = failed;
+    co_return answered;
 }
 
 } // namespace ms::broker
