@@ -54,7 +54,8 @@ int run(int argc, char** argv) {
     if (completion_app->parsed()) {
         return ms::cli::run_completion(completion, app);
     }
-    for (const auto* action : {&topic.action, &produce.action, &consume.action, &group.action, &cluster.action}) {
+    for (const auto* action :
+         {&topic.action, &produce.action, &consume.action, &group.action, &cluster.action}) {
         if (*action) {
             return (*action)();
         }

@@ -19,13 +19,14 @@ int32_t leader_of(const topic_metadata& topic, int32_t partition) {
 }
 
 // Partitions grouped by leader; an error when one has no leader or does not exist.
-result<std::map<int32_t, std::vector<int32_t>>, std::string> by_leader(const topic_metadata& topic,
-                                                                       const std::vector<int32_t>& partitions) {
+result<std::map<int32_t, std::vector<int32_t>>, std::string>
+by_leader(const topic_metadata& topic, const std::vector<int32_t>& partitions) {
     std::map<int32_t, std::vector<int32_t>> out;
     for (const int32_t p : partitions) {
         const int32_t leader = leader_of(topic, p);
         if (leader < 0) {
-            return unexpected(fmt::format("partition {}-{} has no leader (or does not exist)", topic.name, p));
+            return unexpected(
+              fmt::format("partition {}-{} has no leader (or does not exist)", topic.name, p));
         }
         out[leader].push_back(p);
     }
@@ -71,8 +72,8 @@ result<std::map<int32_t, int64_t>, std::string> list_offsets(broker_pool& pool, 
             }
             for (const auto& p : t.partitions) {
                 if (p.error_code != 0) {
-                    return unexpected(fmt::format("ListOffsets for {}-{}: {}", topic.name, p.partition_index.value(),
-                                                  kafka_error_text(p.error_code)));
+                    return unexpected(fmt::format("ListOffsets for {}-{}: {}", topic.name,
+                                                  p.partition_index.value(), kafka_error_text(p.error_code)));
                 }
                 offsets[p.partition_index.value()] = p.offset.value();
             }
@@ -170,15 +171,16 @@ result<std::vector<client_record>, std::string> fetcher::poll() {
                     continue;
                 }
                 if (p.error_code != 0) {
-                    return unexpected(
-                      fmt::format("fetching {}-{} failed: {}", _topic.name, id, kafka_error_text(p.error_code)));
+                    return unexpected(fmt::format("fetching {}-{} failed: {}", _topic.name, id,
+                                                  kafka_error_text(p.error_code)));
                 }
                 _high_watermarks[id] = p.high_watermark.value();
                 if (!p.records || p.records->empty()) {
                     continue;
                 }
                 const iobuf linear = p.records->piece_count() == 1 ? iobuf{} : p.records->copy();
-                const auto bytes = p.records->piece_count() == 1 ? p.records->piece_bytes(0) : linear.piece_bytes(0);
+                const auto bytes =
+                  p.records->piece_count() == 1 ? p.records->piece_bytes(0) : linear.piece_bytes(0);
                 auto decoded = decode_records(bytes, id, position->second);
                 if (!decoded) {
                     return unexpected(fmt::format("topic '{}': {}", _topic.name, decoded.error()));

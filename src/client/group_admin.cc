@@ -28,7 +28,8 @@ result<kafka_connection*, std::string> find_coordinator(broker_pool& pool, const
         protocol::find_coordinator_request request;
         request.key = group;
         request.key_type = 0;
-        auto answer = pool.bootstrap().call<protocol::find_coordinator_response>(request, *version, pool.timeout());
+        auto answer =
+          pool.bootstrap().call<protocol::find_coordinator_response>(request, *version, pool.timeout());
         if (!answer) {
             return unexpected(std::move(answer.error()));
         }
@@ -148,7 +149,8 @@ result<std::vector<group_outcome>, std::string> delete_groups(broker_pool& pool,
         bool answered = false;
         for (const auto& r : answer->results) {
             if (r.group_id == group) {
-                out.push_back({r.group_id, r.error_code, r.error_code != 0 ? kafka_error_text(r.error_code) : ""});
+                out.push_back(
+                  {r.group_id, r.error_code, r.error_code != 0 ? kafka_error_text(r.error_code) : ""});
                 answered = true;
             }
         }
@@ -159,7 +161,8 @@ result<std::vector<group_outcome>, std::string> delete_groups(broker_pool& pool,
     return out;
 }
 
-result<committed_offsets, std::string> fetch_committed(kafka_connection& coordinator, const std::string& group,
+result<committed_offsets, std::string> fetch_committed(kafka_connection& coordinator,
+                                                       const std::string& group,
                                                        const std::optional<std::string>& topic,
                                                        const std::vector<int32_t>& partitions,
                                                        milliseconds timeout) {
@@ -179,8 +182,8 @@ result<committed_offsets, std::string> fetch_committed(kafka_connection& coordin
         return unexpected(std::move(answer.error()));
     }
     if (answer->error_code != 0) {
-        return unexpected(fmt::format("OffsetFetch for group '{}' failed: {}", group,
-                                      kafka_error_text(answer->error_code)));
+        return unexpected(
+          fmt::format("OffsetFetch for group '{}' failed: {}", group, kafka_error_text(answer->error_code)));
     }
     committed_offsets out;
     for (const auto& t : answer->topics) {
@@ -198,8 +201,9 @@ result<committed_offsets, std::string> fetch_committed(kafka_connection& coordin
 }
 
 result<void, std::string> commit_offsets(kafka_connection& coordinator, const std::string& group,
-                                         int32_t generation, const std::string& member_id, const std::string& topic,
-                                         const std::map<int32_t, int64_t>& offsets, milliseconds timeout) {
+                                         int32_t generation, const std::string& member_id,
+                                         const std::string& topic, const std::map<int32_t, int64_t>& offsets,
+                                         milliseconds timeout) {
     auto version = negotiate<protocol::offset_commit_request>(coordinator, 2);
     if (!version) {
         return unexpected(std::move(version.error()));
@@ -211,7 +215,8 @@ result<void, std::string> commit_offsets(kafka_connection& coordinator, const st
     request.topics.resize(1);
     request.topics[0].name = topic;
     for (const auto& [p, offset] : offsets) {
-        protocol::offset_commit_request::offset_commit_request_topic_data::offset_commit_request_partition_data d;
+        protocol::offset_commit_request::offset_commit_request_topic_data::
+          offset_commit_request_partition_data d;
         d.partition_index = model::partition_id(p);
         d.committed_offset = model::offset(offset);
         request.topics[0].partitions.push_back(std::move(d));
@@ -224,7 +229,8 @@ result<void, std::string> commit_offsets(kafka_connection& coordinator, const st
         for (const auto& p : t.partitions) {
             if (p.error_code != 0) {
                 return unexpected(fmt::format("committing offsets of group '{}' for {}-{} failed: {}", group,
-                                              t.name, p.partition_index.value(), kafka_error_text(p.error_code)));
+                                              t.name, p.partition_index.value(),
+                                              kafka_error_text(p.error_code)));
             }
         }
     }

@@ -18,7 +18,8 @@ namespace ms::client {
 
 // The connection to `group`'s coordinator (FindCoordinator on the bootstrap broker, retried a few
 // times while the coordinator is not available yet).
-[[nodiscard]] result<kafka_connection*, std::string> find_coordinator(broker_pool& pool, const std::string& group);
+[[nodiscard]] result<kafka_connection*, std::string> find_coordinator(broker_pool& pool,
+                                                                      const std::string& group);
 
 struct listed_group {
     std::string group_id;
@@ -47,7 +48,8 @@ struct group_description {
     std::vector<group_member_description> members;
 };
 
-[[nodiscard]] result<group_description, std::string> describe_group(broker_pool& pool, const std::string& group);
+[[nodiscard]] result<group_description, std::string> describe_group(broker_pool& pool,
+                                                                    const std::string& group);
 
 struct group_outcome {
     std::string group_id;
@@ -55,8 +57,8 @@ struct group_outcome {
     std::string error;
 };
 
-[[nodiscard]] result<std::vector<group_outcome>, std::string> delete_groups(broker_pool& pool,
-                                                                            const std::vector<std::string>& groups);
+[[nodiscard]] result<std::vector<group_outcome>, std::string>
+delete_groups(broker_pool& pool, const std::vector<std::string>& groups);
 
 using committed_offsets = std::map<std::string, std::map<int32_t, int64_t>>; // topic -> partition -> offset
 
@@ -70,9 +72,9 @@ using committed_offsets = std::map<std::string, std::map<int32_t, int64_t>>; // 
 
 // Commits `offsets` of `topic` for `group`. generation -1 and an empty member id commit for an
 // empty group (a tool resetting offsets), as Kafka allows. Fails with the first partition error.
-[[nodiscard]] result<void, std::string> commit_offsets(kafka_connection& coordinator, const std::string& group,
-                                                       int32_t generation, const std::string& member_id,
-                                                       const std::string& topic,
+[[nodiscard]] result<void, std::string> commit_offsets(kafka_connection& coordinator,
+                                                       const std::string& group, int32_t generation,
+                                                       const std::string& member_id, const std::string& topic,
                                                        const std::map<int32_t, int64_t>& offsets,
                                                        milliseconds timeout);
 

@@ -16,7 +16,9 @@ namespace {
 using steady = std::chrono::steady_clock;
 constexpr int join_attempts = 10;
 
-bool is(int16_t code, protocol::kafka_error e) { return code == protocol::code(e); }
+bool is(int16_t code, protocol::kafka_error e) {
+    return code == protocol::code(e);
+}
 
 } // namespace
 
@@ -37,7 +39,8 @@ result<topic_partitions, std::string> group_member::join() {
         }
         last = joined.error();
     }
-    return unexpected(fmt::format("cannot join group '{}' after {} attempts: {}", _group, join_attempts, last));
+    return unexpected(
+      fmt::format("cannot join group '{}' after {} attempts: {}", _group, join_attempts, last));
 }
 
 result<topic_partitions, std::string> group_member::join_once(kafka_connection& coordinator, bool& retry) {
@@ -95,8 +98,8 @@ result<topic_partitions, std::string> group_member::join_once(kafka_connection& 
         for (const auto& m : answer->members) {
             auto topics = decode_subscription(m.metadata);
             if (!topics) {
-                return unexpected(fmt::format("member {} of group '{}' sent a subscription that does not parse",
-                                              m.member_id, _group));
+                return unexpected(fmt::format(
+                  "member {} of group '{}' sent a subscription that does not parse", m.member_id, _group));
             }
             all_topics.insert(all_topics.end(), topics->begin(), topics->end());
             subscriptions[m.member_id] = std::move(*topics);
@@ -161,22 +164,24 @@ result<membership, std::string> group_member::heartbeat() {
     if (code == 0) {
         return membership::stable;
     }
-    if (is(code, protocol::kafka_error::rebalance_in_progress) || is(code, protocol::kafka_error::illegal_generation) ||
+    if (is(code, protocol::kafka_error::rebalance_in_progress) ||
+        is(code, protocol::kafka_error::illegal_generation) ||
         is(code, protocol::kafka_error::unknown_member_id)) {
         if (!is(code, protocol::kafka_error::rebalance_in_progress)) {
             _member_id.clear();
         }
         return membership::rejoin_needed;
     }
-    if (is(code, protocol::kafka_error::not_coordinator) || is(code, protocol::kafka_error::coordinator_not_available)) {
+    if (is(code, protocol::kafka_error::not_coordinator) ||
+        is(code, protocol::kafka_error::coordinator_not_available)) {
         _coordinator = nullptr;
         return membership::rejoin_needed;
     }
     return unexpected(fmt::format("Heartbeat for group '{}' failed: {}", _group, kafka_error_text(code)));
 }
 
-result<std::map<int32_t, int64_t>, std::string> group_member::committed(const std::string& topic,
-                                                                        const std::vector<int32_t>& partitions) {
+result<std::map<int32_t, int64_t>, std::string>
+group_member::committed(const std::string& topic, const std::vector<int32_t>& partitions) {
     if (_coordinator == nullptr) {
         return unexpected(fmt::format("not a member of group '{}'", _group));
     }
@@ -187,7 +192,8 @@ result<std::map<int32_t, int64_t>, std::string> group_member::committed(const st
     return (*offsets)[topic];
 }
 
-result<void, std::string> group_member::commit(const std::string& topic, const std::map<int32_t, int64_t>& offsets) {
+result<void, std::string> group_member::commit(const std::string& topic,
+                                               const std::map<int32_t, int64_t>& offsets) {
     if (_coordinator == nullptr) {
         return unexpected(fmt::format("not a member of group '{}'", _group));
     }

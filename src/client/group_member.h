@@ -39,9 +39,10 @@ public:
     // Sends a heartbeat when one is due. rejoin_needed when the group is rebalancing or forgot us.
     [[nodiscard]] result<membership, std::string> heartbeat();
     // The committed offsets of `topic`'s `partitions` (those without a commit are left out).
-    [[nodiscard]] result<std::map<int32_t, int64_t>, std::string> committed(const std::string& topic,
-                                                                            const std::vector<int32_t>& partitions);
-    [[nodiscard]] result<void, std::string> commit(const std::string& topic, const std::map<int32_t, int64_t>& offsets);
+    [[nodiscard]] result<std::map<int32_t, int64_t>, std::string>
+    committed(const std::string& topic, const std::vector<int32_t>& partitions);
+    [[nodiscard]] result<void, std::string> commit(const std::string& topic,
+                                                   const std::map<int32_t, int64_t>& offsets);
     // LeaveGroup, best effort (errors are ignored: the session timeout removes us anyway).
     void leave() noexcept;
 

@@ -62,7 +62,8 @@ int32_t partition_for_key(std::string_view key, int32_t partitions) noexcept {
     return static_cast<int32_t>(positive % static_cast<uint32_t>(partitions));
 }
 
-result<producer, std::string> producer::open(broker_pool& pool, std::string topic, producer_settings settings) {
+result<producer, std::string> producer::open(broker_pool& pool, std::string topic,
+                                             producer_settings settings) {
     producer p(pool, std::move(topic), settings);
     if (auto refreshed = p.refresh_metadata(); !refreshed) {
         return unexpected(std::move(refreshed.error()));
@@ -78,8 +79,8 @@ result<void, std::string> producer::refresh_metadata() {
     _pool->learn(md->addresses());
     const auto* t = md->find(_topic);
     if (t == nullptr || t->error_code == protocol::code(protocol::kafka_error::unknown_topic_or_partition)) {
-        return unexpected(fmt::format("topic '{}' does not exist (create it with `memorystreamer topic create`)",
-                                      _topic));
+        return unexpected(
+          fmt::format("topic '{}' does not exist (create it with `memorystreamer topic create`)", _topic));
     }
     if (t->error_code != 0 && t->error_code != protocol::code(protocol::kafka_error::leader_not_available)) {
         return unexpected(fmt::format("topic '{}': {}", _topic, kafka_error_text(t->error_code)));
@@ -101,7 +102,8 @@ result<void, std::string> producer::add(client_record r, int32_t partition) {
         partition = r.key ? partition_for_key(*r.key, partitions())
                           : static_cast<int32_t>(_round_robin++ % static_cast<uint32_t>(partitions()));
     } else if (partition >= partitions()) {
-        return unexpected(fmt::format("topic '{}' has no partition {} (it has {})", _topic, partition, partitions()));
+        return unexpected(
+          fmt::format("topic '{}' has no partition {} (it has {})", _topic, partition, partitions()));
     }
     _queued_bytes += record_bytes(r);
     ++_queued_records;
@@ -165,8 +167,8 @@ result<std::string, std::string> producer::send_round() {
             return unexpected(std::move(answer.error()));
         }
         if (!answer->has_value()) {
-            return unexpected(fmt::format("{}: no answer to Produce within {} ms", (*conn)->peer().to_string(),
-                                          _pool->timeout().count()));
+            return unexpected(fmt::format("{}: no answer to Produce within {} ms",
+                                          (*conn)->peer().to_string(), _pool->timeout().count()));
         }
         const auto& response = std::get<protocol::produce_response>(**answer);
         for (const auto& t : response.responses) {
@@ -182,7 +184,8 @@ result<std::string, std::string> producer::send_round() {
                 if (pr.error_code != 0) {
                     const auto e = protocol::to_kafka_error(pr.error_code);
                     if (protocol::retriable(e)) {
-                        retriable = fmt::format("{}-{}: {}", _topic, p, kafka_error_text(pr.error_code, pr.error_message));
+                        retriable = fmt::format("{}-{}: {}", _topic, p,
+                                                kafka_error_text(pr.error_code, pr.error_message));
                         continue;
                     }
                     return unexpected(fmt::format("producing to {}-{} failed: {}", _topic, p,
@@ -212,8 +215,9 @@ result<void, std::string> producer::flush() {
             break;
         }
         if (attempt >= max_attempts) {
-            return unexpected(fmt::format("producing to '{}' failed after {} attempts: {}", _topic, attempt,
-                                          round->empty() ? std::string("no answer for some partitions") : *round));
+            return unexpected(
+              fmt::format("producing to '{}' failed after {} attempts: {}", _topic, attempt,
+                          round->empty() ? std::string("no answer for some partitions") : *round));
         }
         std::this_thread::sleep_for(retry_backoff);
         if (auto refreshed = refresh_metadata(); !refreshed) {

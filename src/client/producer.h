@@ -40,7 +40,9 @@ public:
     [[nodiscard]] static result<producer, std::string> open(broker_pool& pool, std::string topic,
                                                             producer_settings settings);
 
-    [[nodiscard]] int32_t partitions() const noexcept { return static_cast<int32_t>(_metadata.partitions.size()); }
+    [[nodiscard]] int32_t partitions() const noexcept {
+        return static_cast<int32_t>(_metadata.partitions.size());
+    }
 
     // Queues `r` for `partition` (-1: chosen from the key). Fails when the partition does not exist.
     [[nodiscard]] result<void, std::string> add(client_record r, int32_t partition = -1);

@@ -87,8 +87,8 @@ result<decoded_records, std::string> decode_records(std::span<const std::byte> b
         const auto batch = rest.first(header->size_bytes());
         pos += batch.size();
         if (crc32c(0, batch.subspan(model::batch_crc_covered_from)) != header->crc) {
-            return unexpected(
-              fmt::format("partition {}: batch at offset {} has a bad CRC", partition, header->base_offset.value()));
+            return unexpected(fmt::format("partition {}: batch at offset {} has a bad CRC", partition,
+                                          header->base_offset.value()));
         }
         const int64_t last = header->last_offset().value();
         if (last < out.next_offset) {

@@ -114,10 +114,9 @@ struct config_change {
 // Sets and deletes topic configs. IncrementalAlterConfigs when the broker speaks it; otherwise
 // AlterConfigs, which replaces the topic's whole dynamic config: the current dynamic values are
 // read with DescribeConfigs first and sent back with the changes applied.
-[[nodiscard]] result<topic_outcome, std::string> alter_topic_configs(kafka_connection& conn,
-                                                                     const std::string& topic,
-                                                                     const std::vector<config_change>& changes,
-                                                                     milliseconds timeout);
+[[nodiscard]] result<topic_outcome, std::string>
+alter_topic_configs(kafka_connection& conn, const std::string& topic,
+                    const std::vector<config_change>& changes, milliseconds timeout);
 
 struct cluster_description {
     std::optional<std::string> cluster_id;

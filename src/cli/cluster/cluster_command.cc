@@ -54,8 +54,9 @@ int run_cluster_info(const cluster_command& c) {
         j.print();
         return exit_ok;
     }
-    (void)std::printf("CLUSTER\n=======\nID          %s\nCONTROLLER  %d\nTOPICS      %lld\n\nBROKERS\n=======\n",
-                      cluster->cluster_id.value_or("-").c_str(), cluster->controller, static_cast<long long>(topics));
+    (void)std::printf(
+      "CLUSTER\n=======\nID          %s\nCONTROLLER  %d\nTOPICS      %lld\n\nBROKERS\n=======\n",
+      cluster->cluster_id.value_or("-").c_str(), cluster->controller, static_cast<long long>(topics));
     text_table t({"ID", "HOST", "PORT", "RACK"});
     for (const auto& b : cluster->brokers) {
         t.add({std::to_string(b.id) + (b.id == cluster->controller ? "*" : ""), b.address.host,

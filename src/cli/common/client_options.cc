@@ -10,16 +10,17 @@ void add_client_options(CLI::App& sub, client_options& o, bool with_format) {
     if (const char* env = std::getenv("MEMORYSTREAMER_BROKERS"); env != nullptr && *env != '\0') {
         o.brokers = env;
     }
-    sub.add_option("--brokers", o.brokers,
-                   "Brokers to bootstrap from, HOST:PORT[,HOST:PORT...] [env: MEMORYSTREAMER_BROKERS]")
+    sub
+      .add_option("--brokers", o.brokers,
+                  "Brokers to bootstrap from, HOST:PORT[,HOST:PORT...] [env: MEMORYSTREAMER_BROKERS]")
       ->capture_default_str();
     sub.add_option("--timeout", o.timeout_s, "Seconds to wait for a connection or an answer")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 3600.0));
     if (with_format) {
         sub.add_option("--format", o.format, "Output: human text (tables) or one JSON document")
-          ->transform(CLI::CheckedTransformer(
-            std::map<std::string, output_format>{{"text", output_format::text}, {"json", output_format::json}}))
+          ->transform(CLI::CheckedTransformer(std::map<std::string, output_format>{
+            {"text", output_format::text}, {"json", output_format::json}}))
           ->default_str("text");
     }
 }

@@ -66,17 +66,14 @@ std::string json_string(std::string_view s) {
         } else if (c == '\r') {
             out += "\\r";
             ++i;
-        } else if (c < 0x20 || c == 0x7f) {
-            out += fmt::format("\\u{:04x}", c);
-            ++i;
-        } else if (c < 0x80) {
+        } else if (c >= 0x20 && c < 0x7f) {
             out += static_cast<char>(c);
             ++i;
-        } else if (const size_t n = utf8_length(s, i); n > 0) {
+        } else if (const size_t n = c < 0x80 ? 0 : utf8_length(s, i); n > 0) {
             out.append(s.substr(i, n));
             i += n;
         } else {
-            out += fmt::format("\\u{:04x}", c);
+            out += fmt::format("\\u{:04x}", c); // a control character, DEL, or a byte outside UTF-8
             ++i;
         }
     }

@@ -13,31 +13,44 @@ struct tree_text {
     std::string flags;
 };
 
+// One case arm: `'PATH') BODY ;;`.
+void add_arm(std::string& out, const std::string& path, const std::string& body) {
+    out.append("        '").append(path).append("') ").append(body).append(" ;;\n");
+}
+
+void add_word(std::string& words, const std::string& prefix, const std::string& word) {
+    if (!words.empty()) {
+        words += ' ';
+    }
+    words.append(prefix).append(word);
+}
+
 void walk(const CLI::App& app, const std::string& path, tree_text& out) {
     std::string words;
     for (const CLI::App* sub : app.get_subcommands({})) {
-        words += (words.empty() ? "" : " ") + sub->get_name();
+        add_word(words, "", sub->get_name());
         for (const auto& alias : sub->get_aliases()) {
-            words += " " + alias;
+            add_word(words, "", alias);
         }
     }
     std::string flags;
     for (const CLI::Option* opt : app.get_options()) {
         for (const auto& l : opt->get_lnames()) {
-            flags += (flags.empty() ? "" : " ") + ("--" + l);
+            add_word(flags, "--", l);
         }
         for (const auto& s : opt->get_snames()) {
-            flags += (flags.empty() ? "" : " ") + ("-" + s);
+            add_word(flags, "-", s);
         }
     }
-    out.children += "        '" + path + "') echo '" + words + "' ;;\n";
-    out.flags += "        '" + path + "') echo '" + flags + "' ;;\n";
+    add_arm(out.children, path, "echo '" + words + "'");
+    add_arm(out.flags, path, "echo '" + flags + "'");
     for (const CLI::App* sub : app.get_subcommands({})) {
         const std::string child = path + "/" + sub->get_name();
         walk(*sub, child, out);
         for (const auto& alias : sub->get_aliases()) {
-            out.children += "        '" + path + "/" + alias + "') _memorystreamer_children '" + child + "' ;;\n";
-            out.flags += "        '" + path + "/" + alias + "') _memorystreamer_flags '" + child + "' ;;\n";
+            const std::string alias_path = path + "/" + alias;
+            add_arm(out.children, alias_path, "_memorystreamer_children '" + child + "'");
+            add_arm(out.flags, alias_path, "_memorystreamer_flags '" + child + "'");
         }
     }
 }
@@ -68,7 +81,8 @@ std::string bash_completion_script(const CLI::App& root) {
            "    done\n"
            "    case \"$prev\" in\n"
            "        --format) COMPREPLY=($(compgen -W 'text json' -- \"$cur\")); return ;;\n"
-           "        -z|--compression) COMPREPLY=($(compgen -W 'none gzip snappy lz4 zstd' -- \"$cur\")); return ;;\n"
+           "        -z|--compression) COMPREPLY=($(compgen -W 'none gzip snappy lz4 zstd' -- \"$cur\")); "
+           "return ;;\n"
            "        --acks) COMPREPLY=($(compgen -W '0 1 all' -- \"$cur\")); return ;;\n"
            "        -o|--offset|--to) COMPREPLY=($(compgen -W 'start end' -- \"$cur\")); return ;;\n"
            "        completion) COMPREPLY=($(compgen -W 'bash' -- \"$cur\")); return ;;\n"

@@ -19,7 +19,9 @@ namespace {
 
 std::atomic<bool> stop_requested{false};
 
-extern "C" void on_stop_signal(int /*signal*/) { stop_requested.store(true); }
+extern "C" void on_stop_signal(int /*signal*/) {
+    stop_requested.store(true);
+}
 
 void install_stop_handlers() {
     struct sigaction sa = {};
@@ -42,14 +44,16 @@ result<int64_t, std::string> parse_int(std::string_view text) {
 }
 
 // Start positions for `partitions` as --offset says.
-result<std::map<int32_t, int64_t>, std::string> resolve(client::broker_pool& pool, const client::topic_metadata& t,
+result<std::map<int32_t, int64_t>, std::string> resolve(client::broker_pool& pool,
+                                                        const client::topic_metadata& t,
                                                         const std::vector<int32_t>& partitions,
                                                         const start_offset& from) {
     if (partitions.empty()) {
         return std::map<int32_t, int64_t>{};
     }
     switch (from.what) {
-    case start_offset::kind::start: return client::list_offsets(pool, t, partitions, client::earliest_timestamp);
+    case start_offset::kind::start:
+        return client::list_offsets(pool, t, partitions, client::earliest_timestamp);
     case start_offset::kind::end: return client::list_offsets(pool, t, partitions, client::latest_timestamp);
     case start_offset::kind::exact: {
         std::map<int32_t, int64_t> out;
@@ -105,22 +109,29 @@ result<start_offset, std::string> parse_start_offset(const std::string& text) {
 }
 
 CLI::App* add_consume_command(CLI::App& app, consume_command& c) {
-    auto* sub = app.add_subcommand("consume", "Print records of a topic (from the start, following new ones)");
+    auto* sub =
+      app.add_subcommand("consume", "Print records of a topic (from the start, following new ones)");
     add_client_options(*sub, c.client, false);
     sub->add_option("topic", c.topic, "Topic to read")->required();
-    sub->add_option("-f,--format", c.format,
-                    "json (one object per line), text (the value per line) or a template: %t topic, %p "
-                    "partition, %o offset, %k key, %K key length, %v/%s value, %V/%S value length, %h headers, "
-                    "%T timestamp ms, %% percent; \\n \\t \\r \\\\ \\0")
+    sub
+      ->add_option(
+        "-f,--format", c.format,
+        "json (one object per line), text (the value per line) or a template: %t topic, %p "
+        "partition, %o offset, %k key, %K key length, %v/%s value, %V/%S value length, %h headers, "
+        "%T timestamp ms, %% percent; \\n \\t \\r \\\\ \\0")
       ->capture_default_str();
-    sub->add_option("-o,--offset", c.offset,
-                    "Where to start: start, end, an offset N, or @TIMESTAMP_MS (with --group: only for "
-                    "partitions the group has no committed offset for)")
+    sub
+      ->add_option("-o,--offset", c.offset,
+                   "Where to start: start, end, an offset N, or @TIMESTAMP_MS (with --group: only for "
+                   "partitions the group has no committed offset for)")
       ->capture_default_str();
-    sub->add_option("-p,--partitions", c.partitions, "Only these partitions (comma-separated; not with --group)")
+    sub
+      ->add_option("-p,--partitions", c.partitions,
+                   "Only these partitions (comma-separated; not with --group)")
       ->delimiter(',')
       ->check(CLI::NonNegativeNumber);
-    sub->add_option("-g,--group", c.group, "Consume as a member of this consumer group (commits what it prints)");
+    sub->add_option("-g,--group", c.group,
+                    "Consume as a member of this consumer group (commits what it prints)");
     sub->add_option("-n,--num", c.num, "Stop after printing this many records (0: no limit)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -132,12 +143,13 @@ CLI::App* add_consume_command(CLI::App& app, consume_command& c) {
     sub->add_option("--session-timeout-ms", c.session_timeout_ms, "Group session timeout")
       ->capture_default_str()
       ->check(CLI::Range(1'000, 3'600'000));
-    add_examples(*sub, "  memorystreamer consume orders                    # everything, then follow\n"
-                       "  memorystreamer consume orders -e -f '%p/%o %k=%v\\n'\n"
-                       "  memorystreamer consume orders --offset @1700000000000 --num 10 --format json\n"
-                       "  memorystreamer consume orders --group billing -e  # resume where the group stopped\n"
-                       "Follows the topic (as rpk does) until Ctrl-C; --exit-at-end stops at the end and\n"
-                       "--num after N records.");
+    add_examples(*sub,
+                 "  memorystreamer consume orders                    # everything, then follow\n"
+                 "  memorystreamer consume orders -e -f '%p/%o %k=%v\\n'\n"
+                 "  memorystreamer consume orders --offset @1700000000000 --num 10 --format json\n"
+                 "  memorystreamer consume orders --group billing -e  # resume where the group stopped\n"
+                 "Follows the topic (as rpk does) until Ctrl-C; --exit-at-end stops at the end and\n"
+                 "--num after N records.");
     sub->callback([&c] { c.action = [&c] { return run_consume(c); }; });
     return sub;
 }
@@ -153,7 +165,8 @@ int run_consume(const consume_command& c) {
         return fail(cmd, from.error(), exit_usage);
     }
     if (!c.group.empty() && !c.partitions.empty()) {
-        return fail(cmd, "--partitions and --group exclude each other (the group assigns partitions)", exit_usage);
+        return fail(cmd, "--partitions and --group exclude each other (the group assigns partitions)",
+                    exit_usage);
     }
     auto pool = connect(c.client);
     if (!pool) {
@@ -273,7 +286,8 @@ int run_consume(const consume_command& c) {
             if (c.exit_at_end) {
                 break;
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(200)); // nothing assigned: wait for a rebalance
+            std::this_thread::sleep_for(
+              std::chrono::milliseconds(200)); // nothing assigned: wait for a rebalance
             continue;
         }
         auto records = fetcher.poll();

@@ -40,9 +40,10 @@ result<record_format, std::string> record_format::parse(std::string_view spec) {
                 continue;
             }
             if (directives.find(d) == std::string_view::npos) {
-                return unexpected(fmt::format("--format: unknown directive '%{}' (known: %t %p %o %k %K %v %V %s %S "
-                                              "%h %T %%)",
-                                              d));
+                return unexpected(
+                  fmt::format("--format: unknown directive '%{}' (known: %t %p %o %k %K %v %V %s %S "
+                              "%h %T %%)",
+                              d));
             }
             flush_literal();
             f._pieces.push_back({d, {}});
@@ -54,9 +55,7 @@ result<record_format, std::string> record_format::parse(std::string_view spec) {
             case 't': literal += '\t'; break;
             case '0': literal += '\0'; break;
             case '\\': literal += '\\'; break;
-            default:
-                literal += '\\';
-                literal += e;
+            default: literal += '\\'; literal += e;
             }
         } else {
             literal += c;

@@ -118,7 +118,8 @@ int run_group_describe(const group_command& c) {
             by_topic[key.first].push_back(key.second);
         }
         for (const auto& [topic, partitions] : by_topic) {
-            auto md = client::fetch_metadata(pool->bootstrap(), std::vector<std::string>{topic}, pool->timeout());
+            auto md =
+              client::fetch_metadata(pool->bootstrap(), std::vector<std::string>{topic}, pool->timeout());
             if (!md) {
                 return fail(cmd, md.error());
             }
@@ -185,8 +186,8 @@ int run_group_describe(const group_command& c) {
             continue;
         }
         (void)std::printf("GROUP        %s\nSTATE        %s\nPROTOCOL     %s/%s\nMEMBERS      %zu\n\n",
-                          d->group_id.c_str(), d->state.c_str(), d->protocol_type.c_str(), d->protocol.c_str(),
-                          d->members.size());
+                          d->group_id.c_str(), d->state.c_str(), d->protocol_type.c_str(),
+                          d->protocol.c_str(), d->members.size());
         if (!d->members.empty()) {
             text_table mt({"MEMBER-ID", "CLIENT-ID", "HOST", "ASSIGNMENT"});
             for (const auto& m : d->members) {
@@ -278,9 +279,10 @@ int run_group_seek(const group_command& c) {
         return fail(cmd, fmt::format("group '{}': {}", group, d->error));
     }
     if (!d->members.empty() || !(d->state == "Empty" || d->state == "Dead")) {
-        return fail(cmd, fmt::format("group '{}' is {} with {} member(s); offsets can only be reset while the group "
-                                     "is empty: stop its consumers first",
-                                     group, d->state, d->members.size()));
+        return fail(
+          cmd, fmt::format("group '{}' is {} with {} member(s); offsets can only be reset while the group "
+                           "is empty: stop its consumers first",
+                           group, d->state, d->members.size()));
     }
     auto coordinator = client::find_coordinator(*pool, group);
     if (!coordinator) {

@@ -3,7 +3,8 @@
 namespace ms::cli {
 
 CLI::App* add_group_command(CLI::App& app, group_command& c) {
-    auto* group = app.add_subcommand("group", "List, describe, delete consumer groups and reset their offsets");
+    auto* group =
+      app.add_subcommand("group", "List, describe, delete consumer groups and reset their offsets");
     group->require_subcommand(1);
     add_examples(*group, "  memorystreamer group list\n"
                          "  memorystreamer group describe billing\n"
@@ -23,7 +24,8 @@ CLI::App* add_group_command(CLI::App& app, group_command& c) {
                             "  memorystreamer group describe billing --format json | jq '.[0].offsets'");
     describe->callback([&c] { c.action = [&c] { return run_group_describe(c); }; });
 
-    auto* del = group->add_subcommand("delete", "Delete empty groups and their committed offsets (DeleteGroups)");
+    auto* del =
+      group->add_subcommand("delete", "Delete empty groups and their committed offsets (DeleteGroups)");
     del->alias("rm");
     add_client_options(*del, c.client);
     del->add_option("groups", c.groups, "Groups to delete")->required();
@@ -31,11 +33,13 @@ CLI::App* add_group_command(CLI::App& app, group_command& c) {
     del->callback([&c] { c.action = [&c] { return run_group_delete(c); }; });
 
     auto* seek = group->add_subcommand(
-      "seek", "Reset an empty group's committed offsets for a topic (to start, end, an offset or a timestamp)");
+      "seek",
+      "Reset an empty group's committed offsets for a topic (to start, end, an offset or a timestamp)");
     add_client_options(*seek, c.client);
     seek->add_option("group", c.groups, "The group")->required()->expected(1);
     seek->add_option("-t,--topic", c.topic, "Topic whose offsets to reset")->required();
-    seek->add_option("--to", c.to, "start, end, an offset N (clamped to the log) or @TIMESTAMP_MS")->required();
+    seek->add_option("--to", c.to, "start, end, an offset N (clamped to the log) or @TIMESTAMP_MS")
+      ->required();
     seek->add_option("-p,--partitions", c.partitions, "Only these partitions (default: all)")
       ->delimiter(',')
       ->check(CLI::NonNegativeNumber);

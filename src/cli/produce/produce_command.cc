@@ -1,11 +1,12 @@
 #include "cli/produce/produce_command.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include "cli/common/output.h"
 #include "cli/produce/record_parser.h"
@@ -82,35 +83,43 @@ void print_summary(const produce_command& c, const client::producer& p, int64_t 
 } // namespace
 
 CLI::App* add_produce_command(CLI::App& app, produce_command& c) {
-    auto* sub = app.add_subcommand("produce", "Produce records to a topic, one per input line (stdin or files)");
+    auto* sub =
+      app.add_subcommand("produce", "Produce records to a topic, one per input line (stdin or files)");
     add_client_options(*sub, c.client);
     sub->add_option("topic", c.topic, "Topic to produce to (it must exist)")->required();
     sub->add_option("files", c.files, "Files to read records from ('-' or none: stdin)");
     sub->add_option("-k,--key", c.key, "The same key on every record");
-    auto* delim = sub->add_option("--key-delim", c.key_delim,
-                                  "Split each line at the first DELIM into KEY and VALUE (e.g. --key-delim :)");
+    auto* delim =
+      sub->add_option("--key-delim", c.key_delim,
+                      "Split each line at the first DELIM into KEY and VALUE (e.g. --key-delim :)");
     delim->excludes("--key");
-    sub->add_option("-H,--header", c.headers, "Header KEY=VALUE on every record (repeatable; KEY alone: null value)");
-    sub->add_option("-p,--partition", c.partition,
-                    "Partition to produce to (-1: by key hash as Kafka's default partitioner, round-robin "
-                    "without a key)")
+    sub->add_option("-H,--header", c.headers,
+                    "Header KEY=VALUE on every record (repeatable; KEY alone: null value)");
+    sub
+      ->add_option("-p,--partition", c.partition,
+                   "Partition to produce to (-1: by key hash as Kafka's default partitioner, round-robin "
+                   "without a key)")
       ->capture_default_str()
       ->check(CLI::Range(-1, 1'000'000));
-    sub->add_option("-z,--compression", c.compression, "none, gzip, snappy, lz4 or zstd")->capture_default_str();
+    sub->add_option("-z,--compression", c.compression, "none, gzip, snappy, lz4 or zstd")
+      ->capture_default_str();
     sub->add_option("--acks", c.acks, "0, 1 or all")->capture_default_str();
-    sub->add_flag("--tombstone", c.tombstone, "Empty values are produced as null (tombstones for compaction)");
-    sub->add_option("--delimiter", c.delimiter, "Record delimiter: one byte, or \\n, \\t, \\0")->capture_default_str();
+    sub->add_flag("--tombstone", c.tombstone,
+                  "Empty values are produced as null (tombstones for compaction)");
+    sub->add_option("--delimiter", c.delimiter, "Record delimiter: one byte, or \\n, \\t, \\0")
+      ->capture_default_str();
     sub->add_option("--max-record-bytes", c.max_record_bytes, "Longest input record accepted")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
     sub->add_option("--batch-bytes", c.batch_bytes, "Send once this many bytes are queued")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
-    add_examples(*sub, "  echo hello | memorystreamer produce orders\n"
-                       "  printf 'k1:v1\\nk2:v2\\n' | memorystreamer produce orders --key-delim : -H source=cli\n"
-                       "  memorystreamer produce orders events.txt -z zstd --acks 1 --format json\n"
-                       "Records are sent when --batch-bytes are queued and whenever input pauses, so an\n"
-                       "interactive line is sent at once. Prints how many records went to which offsets.");
+    add_examples(*sub,
+                 "  echo hello | memorystreamer produce orders\n"
+                 "  printf 'k1:v1\\nk2:v2\\n' | memorystreamer produce orders --key-delim : -H source=cli\n"
+                 "  memorystreamer produce orders events.txt -z zstd --acks 1 --format json\n"
+                 "Records are sent when --batch-bytes are queued and whenever input pauses, so an\n"
+                 "interactive line is sent at once. Prints how many records went to which offsets.");
     sub->callback([&c] { c.action = [&c] { return run_produce(c); }; });
     return sub;
 }

@@ -1,10 +1,11 @@
 #include "cli/produce/record_parser.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 namespace ms::cli {
 
@@ -21,14 +22,15 @@ result<client::record_header_value, std::string> parse_header(std::string_view t
     return h;
 }
 
-result<client::client_record, std::string> parse_line(std::string_view line, const record_parser_settings& s) {
+result<client::client_record, std::string> parse_line(std::string_view line,
+                                                      const record_parser_settings& s) {
     client::client_record r;
     std::string_view value = line;
     if (s.key_delim) {
         const auto at = line.find(*s.key_delim);
         if (at == std::string_view::npos) {
-            return unexpected(fmt::format("line without the key delimiter '{}': '{}'", *s.key_delim,
-                                          line.substr(0, 80)));
+            return unexpected(
+              fmt::format("line without the key delimiter '{}': '{}'", *s.key_delim, line.substr(0, 80)));
         }
         r.key = std::string(line.substr(0, at));
         value = line.substr(at + s.key_delim->size());
@@ -61,7 +63,8 @@ std::optional<std::string> line_source::take_line() {
 
 result<void, std::string> line_source::fill() {
     if (_buffer.size() - _begin > _max) {
-        return unexpected(fmt::format("an input record is longer than {} bytes (see --max-record-bytes)", _max));
+        return unexpected(
+          fmt::format("an input record is longer than {} bytes (see --max-record-bytes)", _max));
     }
     char chunk[65536];
     for (;;) {

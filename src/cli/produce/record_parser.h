@@ -27,7 +27,7 @@ struct record_parser_settings {
 // The record of one input line (without its line terminator). A line without the key delimiter
 // is an error naming it, when --key-delim is set.
 [[nodiscard]] result<client::client_record, std::string> parse_line(std::string_view line,
-                                                                     const record_parser_settings& s);
+                                                                    const record_parser_settings& s);
 
 // Reads records separated by a delimiter byte from a file descriptor, with a bounded buffer.
 class line_source {

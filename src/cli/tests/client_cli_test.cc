@@ -53,9 +53,10 @@ TEST(record_format, json_is_one_object_per_line) {
     ASSERT_TRUE(f);
     std::string out;
     f->render("t", sample(), out);
-    EXPECT_EQ(out, R"({"topic":"t","partition":3,"offset":42,"timestamp":1700000000123,"key":"k1","value":"hello",)"
-                   R"("headers":[{"key":"a","value":"1"},{"key":"b","value":null}]})"
-                   "\n");
+    EXPECT_EQ(
+      out, R"({"topic":"t","partition":3,"offset":42,"timestamp":1700000000123,"key":"k1","value":"hello",)"
+           R"("headers":[{"key":"a","value":"1"},{"key":"b","value":null}]})"
+           "\n");
 }
 
 TEST(json_string, escapes_controls_and_keeps_utf8_and_escapes_invalid_bytes) {

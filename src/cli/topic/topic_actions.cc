@@ -117,10 +117,12 @@ int run_topic_describe(const topic_command& c) {
     for (const auto& name : c.topics) {
         const auto* t = md->find(name);
         if (t == nullptr || t->error_code != 0) {
-            return fail(cmd, fmt::format("topic '{}': {}", name,
-                                         client::kafka_error_text(
-                                           t == nullptr ? protocol::code(protocol::kafka_error::unknown_topic_or_partition)
-                                                        : t->error_code)));
+            return fail(
+              cmd,
+              fmt::format("topic '{}': {}", name,
+                          client::kafka_error_text(
+                            t == nullptr ? protocol::code(protocol::kafka_error::unknown_topic_or_partition)
+                                         : t->error_code)));
         }
     }
     // Configs: required with -c; otherwise shown when the broker supports DescribeConfigs.
@@ -221,8 +223,9 @@ int run_topic_describe(const topic_command& c) {
             continue;
         }
         if (!c.configs_only) {
-            (void)std::printf("SUMMARY\n=======\nNAME        %s\nPARTITIONS  %zu\nREPLICAS    %zu\n\n", t.name.c_str(),
-                              t.partitions.size(), t.partitions.empty() ? size_t{0} : t.partitions.front().replicas.size());
+            (void)std::printf("SUMMARY\n=======\nNAME        %s\nPARTITIONS  %zu\nREPLICAS    %zu\n\n",
+                              t.name.c_str(), t.partitions.size(),
+                              t.partitions.empty() ? size_t{0} : t.partitions.front().replicas.size());
         }
         if (tc != nullptr) {
             (void)std::printf("CONFIGS\n=======\n");

@@ -29,14 +29,16 @@ CLI::App* add_topic_command(CLI::App& app, topic_command& c) {
       ->check(CLI::Range(-1, 1000));
     create->add_option("-c,--config", c.configs, "Topic config KEY=VALUE (repeatable)");
     create->add_flag("--dry-run", c.dry_run, "Validate only (CreateTopics validate_only)");
-    add_examples(*create, "  memorystreamer topic create orders -p 6\n"
-                          "  memorystreamer topic create a b c -c cleanup.policy=compact -c retention.ms=86400000");
+    add_examples(*create,
+                 "  memorystreamer topic create orders -p 6\n"
+                 "  memorystreamer topic create a b c -c cleanup.policy=compact -c retention.ms=86400000");
     create->callback([&c] { c.action = [&c] { return run_topic_create(c); }; });
 
     auto* list = topic->add_subcommand("list", "List topics with their partition counts (Metadata)");
     list->alias("ls");
     add_client_options(*list, c.client);
-    add_examples(*list, "  memorystreamer topic list\n  memorystreamer topic list --format json | jq '.[].name'");
+    add_examples(*list,
+                 "  memorystreamer topic list\n  memorystreamer topic list --format json | jq '.[].name'");
     list->callback([&c] { c.action = [&c] { return run_topic_list(c); }; });
 
     auto* describe = topic->add_subcommand(
@@ -51,7 +53,8 @@ CLI::App* add_topic_command(CLI::App& app, topic_command& c) {
     describe->callback([&c] { c.action = [&c] { return run_topic_describe(c); }; });
 
     auto* alter = topic->add_subcommand(
-      "alter-config", "Set or delete topic configs (IncrementalAlterConfigs, or AlterConfigs when the broker lacks it)");
+      "alter-config",
+      "Set or delete topic configs (IncrementalAlterConfigs, or AlterConfigs when the broker lacks it)");
     add_client_options(*alter, c.client);
     alter->add_option("topics", c.topics, "Topics to change")->required();
     alter->add_option("-s,--set", c.set, "KEY=VALUE to set (repeatable)");
@@ -76,7 +79,8 @@ CLI::App* add_topic_command(CLI::App& app, topic_command& c) {
     del->alias("rm");
     add_client_options(*del, c.client);
     del->add_option("topics", c.topics, "Topics to delete")->required();
-    add_examples(*del, "  memorystreamer topic delete orders\n  memorystreamer topic delete a b --format json");
+    add_examples(*del,
+                 "  memorystreamer topic delete orders\n  memorystreamer topic delete a b --format json");
     del->callback([&c] { c.action = [&c] { return run_topic_delete(c); }; });
     return topic;
 }

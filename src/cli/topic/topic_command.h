@@ -37,7 +37,7 @@ int run_topic_add_partitions(const topic_command& c);
 int run_topic_delete(const topic_command& c);
 
 // "k=v" -> {k, v}; an error naming the flag when there is no '=' or the key is empty.
-[[nodiscard]] result<std::pair<std::string, std::string>, std::string> split_key_value(const std::string& text,
-                                                                                       const std::string& flag);
+[[nodiscard]] result<std::pair<std::string, std::string>, std::string>
+split_key_value(const std::string& text, const std::string& flag);
 
 } // namespace ms::cli

@@ -40,8 +40,8 @@ TEST(consumer_protocol, refuses_bytes_that_lie) {
     for (size_t cut = 1; cut + 4 < bytes.size(); ++cut) { // user_data (last 4 bytes) is not read
         EXPECT_FALSE(decode_assignment(std::span(bytes).first(cut))) << cut;
     }
-    std::vector<std::byte> huge_count = {std::byte{0}, std::byte{0}, std::byte{0x7f}, std::byte{0xff},
-                                         std::byte{0xff}, std::byte{0xff}};
+    std::vector<std::byte> huge_count = {std::byte{0},    std::byte{0},    std::byte{0x7f},
+                                         std::byte{0xff}, std::byte{0xff}, std::byte{0xff}};
     EXPECT_FALSE(decode_subscription(huge_count));
     EXPECT_FALSE(decode_assignment(huge_count));
 }
