@@ -21,7 +21,9 @@ def test_produce_keys_headers_compression_read_back_by_librdkafka(broker, codec)
     b = broker()
     create(b, "pk", 4)
     lines = ["key%d:value %d: with colon" % (i, i) for i in range(200)]
-    res = ok_json(["produce", "pk", "--key-delim", ":", "-H", "source=cli", "-H", "flag", "-z", codec,
+    # (No null-valued header here: confluent-kafka's Message.headers() corrupts None's refcount on
+    # them; null header values are checked through `consume --format json` below.)
+    res = ok_json(["produce", "pk", "--key-delim", ":", "-H", "source=cli", "-H", "trace=", "-z", codec,
                    "--brokers", b.bootstrap], input="\n".join(lines) + "\n")
     assert res["topic"] == "pk" and res["records"] == 200
     assert sum(p["records"] for p in res["partitions"]) == 200
@@ -34,11 +36,17 @@ def test_produce_keys_headers_compression_read_back_by_librdkafka(broker, codec)
     for i in range(200):
         p, value, headers = seen["key%d" % i]
         assert value == "value %d: with colon" % i
-        assert headers == [("source", b"cli"), ("flag", None)]
+        assert headers == [("source", b"cli"), ("trace", b"")]
     # The offsets reported are the ones the records got.
     for part in res["partitions"]:
         msgs = got[part["partition"]]
         assert part["first_offset"] == msgs[0].offset() and part["last_offset"] == msgs[-1].offset()
+
+    # A header without '=' has a null value.
+    create(b, "pkn", 1)
+    ok(["produce", "pkn", "-H", "flag", "-H", "k=v", "-z", codec, "--brokers", b.bootstrap], input="x\n")
+    [r] = json_lines(ok(["consume", "pkn", "-e", "--format", "json", "--brokers", b.bootstrap]).stdout)
+    assert r["headers"] == [{"key": "flag", "value": None}, {"key": "k", "value": "v"}] and r["value"] == "x"
 
     # Keyed records land where librdkafka's murmur2 partitioner (Kafka's default) puts them.
     create(b, "pk2", 4)
