@@ -12,6 +12,7 @@
 #include <string>
 
 #include "admin/http_server.h"
+#include "admin/routes.h"
 #include "broker/broker.h"
 
 namespace ms::admin {
@@ -28,6 +29,8 @@ public:
     boost::asio::awaitable<http_response> answer(const http_request& request) override;
 
 private:
+    // The pages read from every shard: /metrics, /v1/topics, /v1/groups.
+    boost::asio::awaitable<http_response> from_shards(endpoint page);
     broker::broker& _broker;
     http_server _http;
 };
