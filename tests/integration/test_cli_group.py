@@ -1,12 +1,13 @@
 """`memorystreamer consume --group` and `group list|describe|delete|seek` against the real broker."""
+import json
 import signal
 import subprocess
 
 from confluent_kafka import Consumer, Producer
 
-from cli import failed, ok, ok_json
+from cli import failed, ms, ok, ok_json
 from clients import group_consumer_config, wait_until
-from conftest import broker_binary
+from cli import cli_binary
 
 
 def setup_topic(b, topic, partitions, n):
@@ -76,11 +77,15 @@ def test_sigint_leaves_the_group_and_commits(broker):
     b = broker()
     br = ["--brokers", b.bootstrap]
     setup_topic(b, "gs", 1, 5)
-    proc = subprocess.Popen([str(broker_binary()), "consume", "gs", "-g", "g3", "-f", "%o\\n"] + br,
+    proc = subprocess.Popen([str(cli_binary()), "consume", "gs", "-g", "g3", "-f", "%o\\n"] + br,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     try:
         def committed_all():
-            offsets, d = offsets_of(b, "g3")
+            out = ms(["group", "describe", "g3", "--format", "json"] + br)
+            if out.returncode != 0:
+                return False  # the consumer has not joined yet: the group does not exist
+            [d] = json.loads(out.stdout)
+            offsets = {(o["topic"], o["partition"]): o for o in d["offsets"]}
             return d["state"] == "Stable" and offsets.get(("gs", 0), {}).get("committed") == 5
         wait_until(committed_all, 30, "the follower to join and commit")
         proc.send_signal(signal.SIGINT)
