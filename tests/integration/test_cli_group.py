@@ -170,3 +170,52 @@ def test_group_delete_and_errors(broker):
     for args in (["group"], ["group", "seek", "g6", "--to", "start"], ["group", "seek", "g6", "--topic", "gd"],
                  ["group", "seek", "g6", "--topic", "gd", "--to", "later"], ["group", "describe"]):
         failed(args + br, code=2)
+
+
+def test_two_cli_members_share_the_partitions(broker):
+    b = broker()
+    br = ["--brokers", b.bootstrap]
+    ok(["topic", "create", "two", "-p", "2"] + br)
+    procs = []
+
+    def start():
+        procs.append(subprocess.Popen([str(cli_binary()), "consume", "two", "-g", "g7", "-f", "%p %o\\n"] + br,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                      stdin=subprocess.DEVNULL))
+
+    def members_with_one_partition_each():
+        out = ms(["group", "describe", "g7", "--format", "json"] + br)
+        if out.returncode != 0:
+            return False
+        [d] = json.loads(out.stdout)
+        return d["state"] == "Stable" and len(d["members"]) == 2 and \
+            sorted(len(m["assignment"].get("two", [])) for m in d["members"]) == [1, 1]
+    try:
+        start()
+        start()
+        wait_until(members_with_one_partition_each, 60, "two CLI members with a partition each")
+        p = Producer({"bootstrap.servers": b.bootstrap})
+        for i in range(20):
+            p.produce("two", value="v%d" % i, partition=i % 2)
+        assert p.flush(30) == 0
+
+        def all_committed():
+            out = ms(["group", "describe", "g7", "--format", "json"] + br)
+            if out.returncode != 0:
+                return False
+            [d] = json.loads(out.stdout)
+            return sorted((o["partition"], o["committed"]) for o in d["offsets"]) == [(0, 10), (1, 10)]
+        wait_until(all_committed, 60, "both members to commit what they printed")
+        outputs = []
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=30)
+            assert proc.returncode == 0, stderr
+            outputs.append(sorted(tuple(map(int, line.split())) for line in stdout.splitlines()))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    # Each member printed one whole partition.
+    assert sorted(outputs) == [[(0, i) for i in range(10)], [(1, i) for i in range(10)]]
