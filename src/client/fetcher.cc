@@ -1,5 +1,7 @@
 #include "client/fetcher.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "protocol/kafka_error.h"
@@ -135,7 +137,9 @@ result<std::vector<client_record>, std::string> fetcher::poll() {
             protocol::fetch_request::fetch_topic_data::fetch_partition_data d;
             d.partition = model::partition_id(p);
             d.fetch_offset = model::offset(_positions[p]);
-            d.partition_max_bytes = _settings.partition_max_bytes;
+            const auto limit = _partition_limits.find(p);
+            d.partition_max_bytes =
+              limit == _partition_limits.end() ? _settings.partition_max_bytes : limit->second;
             request.topics[0].partitions.push_back(d);
         }
         (*conn)->send(wrapped, *version);
@@ -184,6 +188,19 @@ result<std::vector<client_record>, std::string> fetcher::poll() {
                 auto decoded = decode_records(bytes, id, position->second);
                 if (!decoded) {
                     return unexpected(fmt::format("topic '{}': {}", _topic.name, decoded.error()));
+                }
+                if (decoded->next_offset == position->second) {
+                    // Only part of a batch came back (a broker that cuts at partition_max_bytes
+                    // instead of returning the first batch whole, KIP-74): ask for more next time.
+                    auto& limit =
+                      _partition_limits.try_emplace(id, _settings.partition_max_bytes).first->second;
+                    if (limit >= _settings.max_bytes) {
+                        return unexpected(
+                          fmt::format("{}-{}: the batch at offset {} is larger than the fetch "
+                                      "limit of {} bytes",
+                                      _topic.name, id, position->second, _settings.max_bytes));
+                    }
+                    limit = static_cast<int32_t>(std::min<int64_t>(int64_t{limit} * 2, _settings.max_bytes));
                 }
                 position->second = decoded->next_offset;
                 for (auto& r : decoded->records) {

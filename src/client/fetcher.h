@@ -56,6 +56,8 @@ private:
     fetch_settings _settings;
     std::map<int32_t, int64_t> _positions;
     std::map<int32_t, int64_t> _high_watermarks;
+    // Per-partition fetch size, raised (up to max_bytes) when an answer held only part of a batch.
+    std::map<int32_t, int32_t> _partition_limits;
 };
 
 } // namespace ms::client

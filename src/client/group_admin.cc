@@ -200,13 +200,13 @@ result<committed_offsets, std::string> fetch_committed(kafka_connection& coordin
     return out;
 }
 
-result<void, std::string> commit_offsets(kafka_connection& coordinator, const std::string& group,
-                                         int32_t generation, const std::string& member_id,
-                                         const std::string& topic, const std::map<int32_t, int64_t>& offsets,
-                                         milliseconds timeout) {
+result<void, commit_failure> commit_offsets(kafka_connection& coordinator, const std::string& group,
+                                            int32_t generation, const std::string& member_id,
+                                            const std::string& topic,
+                                            const std::map<int32_t, int64_t>& offsets, milliseconds timeout) {
     auto version = negotiate<protocol::offset_commit_request>(coordinator, 2);
     if (!version) {
-        return unexpected(std::move(version.error()));
+        return unexpected(commit_failure{0, std::move(version.error())});
     }
     protocol::offset_commit_request request;
     request.group_id = group;
@@ -223,14 +223,15 @@ result<void, std::string> commit_offsets(kafka_connection& coordinator, const st
     }
     auto answer = coordinator.call<protocol::offset_commit_response>(request, *version, timeout);
     if (!answer) {
-        return unexpected(std::move(answer.error()));
+        return unexpected(commit_failure{0, std::move(answer.error())});
     }
     for (const auto& t : answer->topics) {
         for (const auto& p : t.partitions) {
             if (p.error_code != 0) {
-                return unexpected(fmt::format("committing offsets of group '{}' for {}-{} failed: {}", group,
-                                              t.name, p.partition_index.value(),
-                                              kafka_error_text(p.error_code)));
+                return unexpected(commit_failure{
+                  p.error_code,
+                  fmt::format("committing offsets of group '{}' for {}-{} failed: {}", group, t.name,
+                              p.partition_index.value(), kafka_error_text(p.error_code))});
             }
         }
     }

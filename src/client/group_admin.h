@@ -70,12 +70,16 @@ using committed_offsets = std::map<std::string, std::map<int32_t, int64_t>>; // 
                                                                      const std::vector<int32_t>& partitions,
                                                                      milliseconds timeout);
 
+struct commit_failure {
+    int16_t error_code = 0; // the first partition's Kafka error; 0 when the request itself failed
+    std::string message;
+};
+
 // Commits `offsets` of `topic` for `group`. generation -1 and an empty member id commit for an
 // empty group (a tool resetting offsets), as Kafka allows. Fails with the first partition error.
-[[nodiscard]] result<void, std::string> commit_offsets(kafka_connection& coordinator,
-                                                       const std::string& group, int32_t generation,
-                                                       const std::string& member_id, const std::string& topic,
-                                                       const std::map<int32_t, int64_t>& offsets,
-                                                       milliseconds timeout);
+[[nodiscard]] result<void, commit_failure>
+commit_offsets(kafka_connection& coordinator, const std::string& group, int32_t generation,
+               const std::string& member_id, const std::string& topic,
+               const std::map<int32_t, int64_t>& offsets, milliseconds timeout);
 
 } // namespace ms::client

@@ -126,6 +126,9 @@ result<topic_partitions, std::string> group_member::join_once(kafka_connection& 
         return unexpected(std::move(synced.error()));
     }
     if (synced->error_code != 0) {
+        if (is(synced->error_code, protocol::kafka_error::unknown_member_id)) {
+            _member_id.clear(); // the coordinator dropped us: join as a new member
+        }
         retry = is(synced->error_code, protocol::kafka_error::rebalance_in_progress) ||
                 is(synced->error_code, protocol::kafka_error::illegal_generation) ||
                 is(synced->error_code, protocol::kafka_error::unknown_member_id);
@@ -192,12 +195,31 @@ group_member::committed(const std::string& topic, const std::vector<int32_t>& pa
     return (*offsets)[topic];
 }
 
-result<void, std::string> group_member::commit(const std::string& topic,
-                                               const std::map<int32_t, int64_t>& offsets) {
+result<membership, std::string> group_member::commit(const std::string& topic,
+                                                     const std::map<int32_t, int64_t>& offsets) {
     if (_coordinator == nullptr) {
-        return unexpected(fmt::format("not a member of group '{}'", _group));
+        return membership::rejoin_needed;
     }
-    return commit_offsets(*_coordinator, _group, _generation, _member_id, topic, offsets, _pool->timeout());
+    auto done =
+      commit_offsets(*_coordinator, _group, _generation, _member_id, topic, offsets, _pool->timeout());
+    if (done) {
+        return membership::stable;
+    }
+    const int16_t code = done.error().error_code;
+    if (is(code, protocol::kafka_error::rebalance_in_progress) ||
+        is(code, protocol::kafka_error::illegal_generation) ||
+        is(code, protocol::kafka_error::unknown_member_id)) {
+        if (!is(code, protocol::kafka_error::rebalance_in_progress)) {
+            _member_id.clear();
+        }
+        return membership::rejoin_needed;
+    }
+    if (is(code, protocol::kafka_error::not_coordinator) ||
+        is(code, protocol::kafka_error::coordinator_not_available)) {
+        _coordinator = nullptr;
+        return membership::rejoin_needed;
+    }
+    return unexpected(std::move(done.error().message));
 }
 
 void group_member::leave() noexcept {

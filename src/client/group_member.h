@@ -41,8 +41,10 @@ public:
     // The committed offsets of `topic`'s `partitions` (those without a commit are left out).
     [[nodiscard]] result<std::map<int32_t, int64_t>, std::string>
     committed(const std::string& topic, const std::vector<int32_t>& partitions);
-    [[nodiscard]] result<void, std::string> commit(const std::string& topic,
-                                                   const std::map<int32_t, int64_t>& offsets);
+    // Commits with this member's generation. rejoin_needed (nothing committed) when the group moved
+    // to a new generation or forgot this member.
+    [[nodiscard]] result<membership, std::string> commit(const std::string& topic,
+                                                         const std::map<int32_t, int64_t>& offsets);
     // LeaveGroup, best effort (errors are ignored: the session timeout removes us anyway).
     void leave() noexcept;
 

@@ -1,14 +1,22 @@
 """Running `memorystreamer` client commands from the integration tests."""
 import json
+import os
+import pathlib
 import subprocess
 
 import kafka_wire
 from conftest import broker_binary
 
 
+def cli_binary():
+    """The client binary: MEMORYSTREAMER_CLI_BIN when set (to drive another build's broker), else the
+    broker binary."""
+    return pathlib.Path(os.environ.get("MEMORYSTREAMER_CLI_BIN") or broker_binary())
+
+
 def ms(args, input=None, timeout=60, env=None):
     """Runs `memorystreamer ARGS`; returns the CompletedProcess (text mode)."""
-    return subprocess.run([str(broker_binary())] + [str(a) for a in args], input=input, capture_output=True,
+    return subprocess.run([str(cli_binary())] + [str(a) for a in args], input=input, capture_output=True,
                           text=True, timeout=timeout, env=env,
                           stdin=None if input is not None else subprocess.DEVNULL)
 

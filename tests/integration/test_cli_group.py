@@ -1,12 +1,13 @@
 """`memorystreamer consume --group` and `group list|describe|delete|seek` against the real broker."""
+import json
 import signal
 import subprocess
 
 from confluent_kafka import Consumer, Producer
 
-from cli import failed, ok, ok_json
+from cli import failed, ms, ok, ok_json
 from clients import group_consumer_config, wait_until
-from conftest import broker_binary
+from cli import cli_binary
 
 
 def setup_topic(b, topic, partitions, n):
@@ -76,11 +77,15 @@ def test_sigint_leaves_the_group_and_commits(broker):
     b = broker()
     br = ["--brokers", b.bootstrap]
     setup_topic(b, "gs", 1, 5)
-    proc = subprocess.Popen([str(broker_binary()), "consume", "gs", "-g", "g3", "-f", "%o\\n"] + br,
+    proc = subprocess.Popen([str(cli_binary()), "consume", "gs", "-g", "g3", "-f", "%o\\n"] + br,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     try:
         def committed_all():
-            offsets, d = offsets_of(b, "g3")
+            out = ms(["group", "describe", "g3", "--format", "json"] + br)
+            if out.returncode != 0:
+                return False  # the consumer has not joined yet: the group does not exist
+            [d] = json.loads(out.stdout)
+            offsets = {(o["topic"], o["partition"]): o for o in d["offsets"]}
             return d["state"] == "Stable" and offsets.get(("gs", 0), {}).get("committed") == 5
         wait_until(committed_all, 30, "the follower to join and commit")
         proc.send_signal(signal.SIGINT)
@@ -165,3 +170,52 @@ def test_group_delete_and_errors(broker):
     for args in (["group"], ["group", "seek", "g6", "--to", "start"], ["group", "seek", "g6", "--topic", "gd"],
                  ["group", "seek", "g6", "--topic", "gd", "--to", "later"], ["group", "describe"]):
         failed(args + br, code=2)
+
+
+def test_two_cli_members_share_the_partitions(broker):
+    b = broker()
+    br = ["--brokers", b.bootstrap]
+    ok(["topic", "create", "two", "-p", "2"] + br)
+    procs = []
+
+    def start():
+        procs.append(subprocess.Popen([str(cli_binary()), "consume", "two", "-g", "g7", "-f", "%p %o\\n"] + br,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                      stdin=subprocess.DEVNULL))
+
+    def members_with_one_partition_each():
+        out = ms(["group", "describe", "g7", "--format", "json"] + br)
+        if out.returncode != 0:
+            return False
+        [d] = json.loads(out.stdout)
+        return d["state"] == "Stable" and len(d["members"]) == 2 and \
+            sorted(len(m["assignment"].get("two", [])) for m in d["members"]) == [1, 1]
+    try:
+        start()
+        start()
+        wait_until(members_with_one_partition_each, 60, "two CLI members with a partition each")
+        p = Producer({"bootstrap.servers": b.bootstrap})
+        for i in range(20):
+            p.produce("two", value="v%d" % i, partition=i % 2)
+        assert p.flush(30) == 0
+
+        def all_committed():
+            out = ms(["group", "describe", "g7", "--format", "json"] + br)
+            if out.returncode != 0:
+                return False
+            [d] = json.loads(out.stdout)
+            return sorted((o["partition"], o["committed"]) for o in d["offsets"]) == [(0, 10), (1, 10)]
+        wait_until(all_committed, 60, "both members to commit what they printed")
+        outputs = []
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=30)
+            assert proc.returncode == 0, stderr
+            outputs.append(sorted(tuple(map(int, line.split())) for line in stdout.splitlines()))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    # Each member printed one whole partition.
+    assert sorted(outputs) == [[(0, i) for i in range(10)], [(1, i) for i in range(10)]]

@@ -4,7 +4,7 @@ import subprocess
 import pytest
 
 from cli import ms
-from conftest import broker_binary
+from cli import cli_binary
 
 COMMANDS = [["topic"], ["topic", "create"], ["topic", "list"], ["topic", "describe"], ["topic", "alter-config"],
             ["topic", "add-partitions"], ["topic", "delete"], ["produce"], ["consume"], ["group"],
@@ -25,7 +25,7 @@ def completions(words):
     """What the generated bash completion offers for `memorystreamer WORDS...` (the last is being typed)."""
     line = " ".join(["memorystreamer"] + words)
     script = ('source <("%s" completion bash) && COMP_WORDS=(%s) && COMP_CWORD=%d && _memorystreamer && '
-              'printf "%%s\\n" "${COMPREPLY[@]}"' % (broker_binary(), line if words[-1] else line + " ''",
+              'printf "%%s\\n" "${COMPREPLY[@]}"' % (cli_binary(), line if words[-1] else line + " ''",
                                                      len(words)))
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
@@ -34,7 +34,7 @@ def completions(words):
 
 def test_bash_completion_registers_and_completes():
     out = subprocess.run(["bash", "-c", 'source <("%s" completion bash); complete -p memorystreamer'
-                          % broker_binary()], capture_output=True, text=True, timeout=30)
+                          % cli_binary()], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert "-F _memorystreamer memorystreamer" in out.stdout
     assert completions([""]) >= {"serve", "bench", "topic", "produce", "consume", "group", "cluster", "completion"}

@@ -9,7 +9,7 @@ from confluent_kafka import Producer
 
 from cli import failed, json_lines, ms, ok, ok_json
 from clients import consume_all, wait_until
-from conftest import broker_binary
+from cli import cli_binary
 
 
 def create(b, topic, partitions=1):
@@ -115,7 +115,7 @@ def test_consume_offsets_templates_and_limits(broker):
 def test_consume_follows_new_records_by_default(broker):
     b = broker()
     create(b, "cf", 2)
-    proc = subprocess.Popen([str(broker_binary()), "consume", "cf", "--num", "4", "-f", "%v\\n",
+    proc = subprocess.Popen([str(cli_binary()), "consume", "cf", "--num", "4", "-f", "%v\\n",
                              "--brokers", b.bootstrap], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, stdin=subprocess.DEVNULL)
     try:

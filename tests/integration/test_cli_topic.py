@@ -88,10 +88,10 @@ def test_bad_command_lines_exit_2(broker):
 def test_brokers_from_the_environment(broker):
     import os
     import subprocess
-    from conftest import broker_binary
+    from cli import cli_binary
     b = broker()
     env = dict(os.environ, MEMORYSTREAMER_BROKERS=b.bootstrap)
-    out = subprocess.run([str(broker_binary()), "topic", "create", "envtopic"], capture_output=True, text=True,
+    out = subprocess.run([str(cli_binary()), "topic", "create", "envtopic"], capture_output=True, text=True,
                          env=env, timeout=60, stdin=subprocess.DEVNULL)
     assert out.returncode == 0, out.stderr
     assert "envtopic" in [t["name"] for t in ok_json(["topic", "list", "--brokers", b.bootstrap])]

@@ -48,7 +48,8 @@ void walk(const CLI::App& app, const std::string& path, tree_text& out) {
         const std::string child = path + "/" + sub->get_name();
         walk(*sub, child, out);
         for (const auto& alias : sub->get_aliases()) {
-            const std::string alias_path = path + "/" + alias;
+            std::string alias_path = path;
+            alias_path.append("/").append(alias);
             add_arm(out.children, alias_path, "_memorystreamer_children '" + child + "'");
             add_arm(out.flags, alias_path, "_memorystreamer_flags '" + child + "'");
         }

@@ -229,7 +229,9 @@ int run_consume(const consume_command& c) {
         committed_next = *committed;
         return {};
     };
-    const auto commit = [&]() -> result<void, std::string> {
+    // Commits what was printed since the last commit. rejoin_needed when the group moved on (the
+    // partitions' next owner then reads from the previous commit: at-least-once, as Kafka's consumers).
+    const auto commit = [&]() -> result<client::membership, std::string> {
         std::map<int32_t, int64_t> changed;
         for (const auto& [p, next] : printed_next) {
             if (committed_next[p] != next) {
@@ -237,10 +239,10 @@ int run_consume(const consume_command& c) {
             }
         }
         if (changed.empty()) {
-            return {};
+            return client::membership::stable;
         }
         auto done = member->commit(c.topic, changed);
-        if (done) {
+        if (done && *done == client::membership::stable) {
             for (const auto& [p, next] : changed) {
                 committed_next[p] = next;
             }
@@ -313,9 +315,16 @@ int run_consume(const consume_command& c) {
             break; // stdout closed (e.g. | head): stop quietly
         }
         if (member) {
-            if (auto done = commit(); !done) {
+            auto done = commit();
+            if (!done) {
                 failure = done.error();
                 break;
+            }
+            if (*done == client::membership::rejoin_needed) {
+                if (auto joined = join(); !joined) {
+                    failure = joined.error();
+                    break;
+                }
             }
         }
         if (limit_reached || (c.num > 0 && printed >= c.num) || (c.exit_at_end && fetcher.at_end())) {

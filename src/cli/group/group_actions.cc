@@ -320,7 +320,7 @@ int run_group_seek(const group_command& c) {
     if (!c.dry_run) {
         auto done = client::commit_offsets(**coordinator, group, -1, "", c.topic, target, pool->timeout());
         if (!done) {
-            return fail(cmd, done.error());
+            return fail(cmd, done.error().message);
         }
     }
     const auto& before = (*current)[c.topic];

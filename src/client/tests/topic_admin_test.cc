@@ -16,11 +16,13 @@ using test_support::scripted_broker;
 
 constexpr int16_t api_versions_key = 18;
 
+// Advertises `keys` at versions 0 to the highest this project speaks of each.
 void answer_versions(int fd, const protocol::decoded_request& request, const std::vector<int16_t>& keys) {
+    const std::map<int16_t, int16_t> highest = {{3, 8}, {32, 4}, {33, 2}, {44, 1}};
     protocol::api_versions_response versions;
     for (const int16_t k : keys) {
-        versions.api_keys.push_back(
-          api(k, 0, k == 3 ? 8 : (k == 44 ? 1 : (k == 32 ? 4 : (k == 33 ? 2 : 0)))));
+        const auto found = highest.find(k);
+        versions.api_keys.push_back(api(k, 0, found == highest.end() ? int16_t{0} : found->second));
     }
     answer(fd, request, protocol::any_response(std::move(versions)));
 }
