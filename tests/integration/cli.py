@@ -4,7 +4,6 @@ import os
 import pathlib
 import subprocess
 
-import kafka_wire
 from conftest import broker_binary
 
 
@@ -42,9 +41,3 @@ def failed(args, code=1, input=None, timeout=60):
     assert out.returncode == code, "memorystreamer %s: exit %d, expected %d\nstdout:\n%s\nstderr:\n%s" % (
         " ".join(map(str, args)), out.returncode, code, out.stdout, out.stderr)
     return out
-
-
-def advertises(broker, api_key):
-    err, apis = kafka_wire.api_versions_roundtrip(broker.port)
-    assert err == 0
-    return api_key in apis

@@ -2,14 +2,8 @@
 errors with exit codes and words."""
 import json
 
-import pytest
-
-from cli import advertises, failed, ok, ok_json
+from cli import failed, ok, ok_json
 from conftest import free_port
-
-DESCRIBE_CONFIGS = 32
-CREATE_PARTITIONS = 37
-DESCRIBE_CLUSTER = 60
 
 
 def test_create_list_describe_delete(broker):
@@ -105,30 +99,11 @@ def test_cluster_info(broker):
     assert info["topics"] == len(ok_json(["topic", "list"] + br)) >= 2
     assert [(x["host"], x["port"]) for x in info["brokers"]] == [("127.0.0.1", b.port)]
     assert info["controller"] == info["brokers"][0]["id"]
-    assert info["source"] == ("DescribeCluster" if advertises(b, DESCRIBE_CLUSTER) else "Metadata")
+    assert info["source"] == "DescribeCluster"  # the Metadata fallback: src/client/tests/topic_admin_test.cc
     text = ok(["cluster", "info"] + br).stdout
     assert "CONTROLLER" in text and str(b.port) in text
 
 
-def test_describe_configs_unsupported_is_a_clear_error(broker):
-    b = broker()
-    if advertises(b, DESCRIBE_CONFIGS):
-        pytest.skip("the broker supports DescribeConfigs (see the needs_admin_apis tests)")
-    br = ["--brokers", b.bootstrap]
-    ok(["topic", "create", "nc"] + br)
-    out = failed(["topic", "describe", "nc", "-c"] + br)
-    assert "does not support DescribeConfigs" in out.stderr
-    # Without -c the partitions are still described and the missing configs are said on stderr.
-    out = ok(["topic", "describe", "nc"] + br)
-    assert "PARTITIONS" in out.stdout and "does not support DescribeConfigs" in out.stderr
-    [d] = ok_json(["topic", "describe", "nc"] + br)
-    assert d["configs"] is None
-    if not advertises(b, CREATE_PARTITIONS):
-        out = failed(["topic", "add-partitions", "nc", "--num", "1"] + br)
-        assert "does not support CreatePartitions" in out.stderr
-
-
-@pytest.mark.needs_admin_apis
 def test_alter_and_describe_configs(broker):
     b = broker()
     br = ["--brokers", b.bootstrap]
@@ -156,7 +131,6 @@ def test_alter_and_describe_configs(broker):
     assert "UNKNOWN_TOPIC_OR_PARTITION" in out.stdout
 
 
-@pytest.mark.needs_admin_apis
 def test_add_partitions(broker):
     b = broker()
     br = ["--brokers", b.bootstrap]
