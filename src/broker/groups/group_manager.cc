@@ -585,9 +585,13 @@ void group_manager::complete_join(group& g) {
     g.state = group_state::completing_rebalance;
     g.deadline = now() + std::chrono::milliseconds(rebalance_timeout_ms(g));
     std::vector<std::pair<join_callback, join_result>> answers;
+    const auto answered_at = now();
     for (auto& [id, m] : g.members) {
         m.synced = false;
         m.assignment.clear();
+        // A member could not heartbeat while its JoinGroup waited (up to the rebalance timeout):
+        // its session starts again now, as Kafka's does when the join completes.
+        m.last_heard = answered_at;
         if (m.awaiting_join) {
             answers.emplace_back(std::move(m.awaiting_join), current_join_result(g, m));
             m.awaiting_join = nullptr;
@@ -750,8 +754,10 @@ void group_manager::sync(sync_params p, sync_callback done) {
         gp->state = group_state::stable;
         gp->state_ms = wall_ms();
         std::vector<std::pair<sync_callback, bytes>> answers;
+        const auto answered_at = now();
         for (auto& [id, mem] : gp->members) {
             if (mem.awaiting_sync) {
+                mem.last_heard = answered_at; // as for JoinGroup: a full session from the answer
                 answers.emplace_back(std::move(mem.awaiting_sync), mem.assignment);
                 mem.awaiting_sync = nullptr;
             }

@@ -278,6 +278,22 @@ TEST(group_manager, member_that_does_not_rejoin_is_dropped_at_the_rebalance_time
     EXPECT_EQ(h.manager->heartbeat("g", 3, b, std::nullopt), err(kafka_error::unknown_member_id));
 }
 
+TEST(group_manager, a_join_that_waited_past_the_session_timeout_starts_a_fresh_session) {
+    harness h;
+    auto [a, b] = two_member_group(h, "g");
+    auto c = h.join_new("g"); // a rebalance; b never rejoins, so it waits for the rebalance timeout
+    auto a3 = h.join("g", a);
+    for (int i = 0; i < 21 && !a3->has_value(); ++i) {
+        h.advance(1s);
+    }
+    ASSERT_TRUE(a3->has_value() && c->has_value());
+    // a's last heartbeat was before its JoinGroup, over 10 s (its session) ago: the answer itself
+    // restarts the session, so a and c are still members a moment later and can sync.
+    h.advance(1s);
+    EXPECT_EQ(h.manager->heartbeat("g", 3, a, std::nullopt), err(kafka_error::none));
+    EXPECT_EQ(h.manager->heartbeat("g", 3, (*c)->member_id, std::nullopt), err(kafka_error::none));
+}
+
 TEST(group_manager, selects_the_protocol_every_member_supports) {
     harness h;
     auto a = h.join_new("g", {{"range", subscription({"t"})}, {"roundrobin", subscription({"t"})}});
