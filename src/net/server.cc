@@ -30,6 +30,8 @@ using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT
 constexpr int32_t min_request_bytes = 2 + 2 + 4 + 2;
 // Frame bodies are read in pieces of at most this size, so memory follows the bytes received.
 constexpr size_t read_piece_bytes = size_t{64} * 1024;
+// Replies gathered into one write at most (asio writes them in groups of its own maximum).
+constexpr size_t max_coalesced_replies = 256;
 // Warnings a client can provoke at will are let through this often per shard and kind.
 constexpr uint32_t warnings_per_second = 10;
 } // namespace
@@ -237,10 +239,22 @@ asio::awaitable<bool> server::write_outcome(connection& conn, const handler_outc
 }
 
 // The writer half of a connection: answers requests in arrival order as their handlers finish,
-// then closes the socket and waits for the reader half to stop.
+// then closes the socket and waits for the reader half to stop. Consecutive ready replies held in
+// memory leave in one gather write (one syscall, and on loopback one TCP push, for many replies).
 asio::awaitable<void> server::serve(std::shared_ptr<connection> conn, per_shard& local) {
     asio::co_spawn(local.home.context(), read_requests(conn), asio::detached);
     std::vector<asio::const_buffer> gather;
+    std::vector<asio::const_buffer> coalesced;
+    std::vector<std::shared_ptr<pending_request>> written; // owns the bytes `coalesced` points at
+    const auto flush = [&]() -> asio::awaitable<bool> {
+        if (coalesced.empty()) {
+            co_return true;
+        }
+        auto [ec, n] = co_await asio::async_write(conn->socket, coalesced, no_throw);
+        coalesced.clear();
+        written.clear();
+        co_return !ec;
+    };
     while (!conn->finished) {
         while (!conn->finished && !conn->in_flight.empty() && conn->in_flight.front()->ready) {
             std::shared_ptr<pending_request> done = std::move(conn->in_flight.front());
@@ -252,12 +266,25 @@ asio::awaitable<void> server::serve(std::shared_ptr<connection> conn, per_shard&
                 break;
             }
             if (done->outcome.what == handler_outcome::action::reply) {
-                if (!co_await write_outcome(*conn, done->outcome, gather)) {
+                if (done->outcome.splices.empty() && written.size() < max_coalesced_replies) {
+                    const iobuf& bytes = done->outcome.bytes;
+                    for (size_t i = 0; i < bytes.piece_count(); ++i) {
+                        const auto piece = bytes.piece_bytes(i);
+                        coalesced.emplace_back(piece.data(), piece.size());
+                    }
+                    written.push_back(std::move(done));
+                } else if (!co_await flush() || !co_await write_outcome(*conn, done->outcome, gather)) {
                     conn->finished = true;
                     break;
                 }
             }
             conn->last_activity = std::chrono::steady_clock::now();
+        }
+        if (!coalesced.empty()) {
+            if (!co_await flush()) {
+                conn->finished = true;
+            }
+            continue; // replies that became ready during the write woke nobody: look again
         }
         if (conn->finished || (conn->reader_done && conn->in_flight.empty())) {
             break;
@@ -278,10 +305,28 @@ asio::awaitable<void> server::serve(std::shared_ptr<connection> conn, per_shard&
 // The reader half: reads frames while the in-flight budget allows and starts a handler for each.
 // Handlers of one connection run concurrently, but each starts (and so reaches the partitions'
 // owners) in arrival order, which keeps produce requests to a partition in order.
+//
+// Bytes are read as they come, as many as the socket has: a read usually brings a whole small
+// request with its size prefix, or several pipelined ones, which are then shared out of the same
+// fragments without copying. A large frame's remainder is read in pieces of up to read_piece_bytes.
 asio::awaitable<void> server::read_requests(std::shared_ptr<connection> conn) {
     auto log = logging::get("net");
     thread_local logging::log_limiter bad_frames(warnings_per_second, std::chrono::seconds(1));
     boost::system::error_code ec;
+    iobuf received; // read, not yet started as requests
+    // Reads at least one more byte into `received`; false when the connection ends.
+    const auto read_more = [&](size_t wanted) -> asio::awaitable<bool> {
+        const std::span<std::byte> room = received.reserve(wanted >= read_piece_bytes ? read_piece_bytes : 1);
+        size_t got = 0;
+        std::tie(ec, got) =
+          co_await conn->socket.async_read_some(asio::buffer(room.data(), room.size()), no_throw);
+        received.commit(got);
+        if (ec || conn->finished) {
+            co_return false;
+        }
+        conn->last_activity = std::chrono::steady_clock::now();
+        co_return true;
+    };
     while (!conn->finished) {
         if (conn->in_flight.size() >= _limits.max_in_flight_requests ||
             conn->in_flight_bytes >= _limits.max_in_flight_bytes) {
@@ -289,12 +334,13 @@ asio::awaitable<void> server::read_requests(std::shared_ptr<connection> conn) {
             continue;
         }
         std::array<std::byte, 4> size_prefix{};
-        size_t n = 0;
-        std::tie(ec, n) = co_await asio::async_read(conn->socket, asio::buffer(size_prefix), no_throw);
-        if (ec || conn->finished) {
-            break;
+        if (received.size() < size_prefix.size()) {
+            if (!co_await read_more(size_prefix.size() - received.size())) {
+                break;
+            }
+            continue;
         }
-        conn->last_activity = std::chrono::steady_clock::now();
+        received.copy_out(0, size_prefix);
         const auto size = load_be<int32_t>(size_prefix.data());
         if (size < min_request_bytes || static_cast<size_t>(size) > _limits.max_request_bytes) {
             logging::warn_limited(bad_frames, *log,
@@ -302,21 +348,15 @@ asio::awaitable<void> server::read_requests(std::shared_ptr<connection> conn) {
                                   conn->info.peer, size, min_request_bytes, _limits.max_request_bytes);
             break;
         }
-        iobuf frame;
-        size_t remaining = static_cast<size_t>(size);
-        while (remaining > 0 && !ec) {
-            std::span<std::byte> room = frame.reserve(std::min(remaining, read_piece_bytes));
-            const size_t want = std::min(room.size(), remaining);
-            size_t got = 0;
-            std::tie(ec, got) =
-              co_await conn->socket.async_read_some(asio::buffer(room.data(), want), no_throw);
-            frame.commit(got);
-            remaining -= got;
-            conn->last_activity = std::chrono::steady_clock::now();
+        const size_t whole = size_prefix.size() + static_cast<size_t>(size);
+        if (received.size() < whole) {
+            if (!co_await read_more(whole - received.size())) {
+                break;
+            }
+            continue;
         }
-        if (ec || conn->finished) {
-            break;
-        }
+        iobuf frame = received.share(size_prefix.size(), static_cast<size_t>(size));
+        received.trim_front(whole);
         auto slot = std::make_shared<pending_request>();
         slot->frame_bytes = static_cast<size_t>(size);
         conn->in_flight.push_back(slot);

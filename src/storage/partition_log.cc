@@ -362,11 +362,13 @@ result<read_result> partition_log::read(model::offset start, uint64_t max_bytes,
         return out;
     }
     bool first_batch = true;
+    header_window window; // one walk of one segment at a time
     for (size_t i = segment_index_for(start); i < _segments.size(); ++i) {
         const segment& seg = *_segments[i];
+        window.length = 0;
         uint64_t pos = 0;
         if (first_batch) {
-            auto found = seg.find_batch(start);
+            auto found = seg.find_batch(start, window);
             if (!found) {
                 return unexpected(std::move(found.error()));
             }
@@ -378,7 +380,7 @@ result<read_result> partition_log::read(model::offset start, uint64_t max_bytes,
         const uint64_t slice_start = pos;
         bool stop = false;
         while (pos < seg.size()) {
-            auto h = seg.read_header(pos);
+            auto h = seg.read_header(pos, window);
             if (!h) {
                 return unexpected(std::move(h.error()));
             }

@@ -161,6 +161,36 @@ result<model::record_batch_header> segment::read_header(uint64_t position) const
     if (auto r = _log->read_exact(position, raw); !r) {
         return unexpected(std::move(r.error()));
     }
+    return checked_header(raw, position);
+}
+
+result<model::record_batch_header> segment::read_header(uint64_t position, header_window& window) const {
+    constexpr size_t header_size = model::batch_header_size;
+    if (position + header_size > _size) {
+        return unexpected(
+          error{errc::corrupt, fmt::format("{}: batch header at byte {} runs past the end ({} bytes)",
+                                           _log->path().string(), position, _size)});
+    }
+    if (position < window.start || position + header_size > window.start + window.length) {
+        const uint64_t want =
+          window.last_batch_bytes > header_window::capacity / 4 ? header_size : header_window::capacity;
+        const auto length = static_cast<size_t>(std::min<uint64_t>(want, _size - position));
+        if (auto r = _log->read_exact(position, std::span(window.bytes.data(), length)); !r) {
+            window.length = 0;
+            return unexpected(std::move(r.error()));
+        }
+        window.start = position;
+        window.length = length;
+    }
+    const auto raw =
+      std::span<const std::byte, header_size>(window.bytes.data() + (position - window.start), header_size);
+    auto header = checked_header(raw, position);
+    window.last_batch_bytes = header ? header->size_bytes() : 0;
+    return header;
+}
+
+result<model::record_batch_header>
+segment::checked_header(std::span<const std::byte, model::batch_header_size> raw, uint64_t position) const {
     const auto h = model::record_batch_header::decode(raw);
     const auto min_length = static_cast<int32_t>(model::batch_header_size - model::batch_length_prefix_size);
     if (h.batch_length < min_length || position + h.size_bytes() > _size) {
@@ -171,12 +201,17 @@ result<model::record_batch_header> segment::read_header(uint64_t position) const
 }
 
 result<std::optional<batch_location>> segment::find_batch(model::offset target) const {
+    header_window window;
+    return find_batch(target, window);
+}
+
+result<std::optional<batch_location>> segment::find_batch(model::offset target, header_window& window) const {
     if (target >= _next) {
         return std::optional<batch_location>{};
     }
     uint64_t pos = _index.lookup_position(target);
     while (pos < _size) {
-        auto h = read_header(pos);
+        auto h = read_header(pos, window);
         if (!h) {
             return unexpected(std::move(h.error()));
         }

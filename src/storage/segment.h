@@ -10,6 +10,7 @@
 // read slices handed to the network and fdatasync jobs on the flusher keep the descriptor valid
 // even after retention unlinks the file.
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -27,6 +28,19 @@ namespace ms::storage {
 struct batch_location {
     uint64_t position = 0;
     model::record_batch_header header;
+};
+
+// A window of a segment's log file for walking batch headers: one pread brings in every header
+// of the next few KiB, so scanning small batches costs a syscall per window, not one per batch.
+// Belongs to one segment and one walk (a later append is not seen by a filled window). After a
+// batch larger than a quarter window only the next header is read, so walking large batches (sent
+// with sendfile) does not copy their bytes.
+struct header_window {
+    static constexpr size_t capacity = 4096;
+    uint64_t start = 0;
+    size_t length = 0;
+    uint64_t last_batch_bytes = 0;
+    std::array<std::byte, capacity> bytes{};
 };
 
 // What a recovery scan found.
@@ -82,10 +96,13 @@ public:
 
     // The first batch whose last offset is >= target, if any, scanning from the index hint.
     result<std::optional<batch_location>> find_batch(model::offset target) const;
+    result<std::optional<batch_location>> find_batch(model::offset target, header_window& window) const;
     // The first batch whose max timestamp is >= ts, if any.
     result<std::optional<batch_location>> find_batch_by_time(model::timestamp ts) const;
     // Reads the fixed header of the batch at `position`.
     result<model::record_batch_header> read_header(uint64_t position) const;
+    // The same through `window`, which is refilled from `position` when it does not hold the header.
+    result<model::record_batch_header> read_header(uint64_t position, header_window& window) const;
     // Reads a whole batch.
     result<std::vector<std::byte>> read_batch(const batch_location& where) const;
 
@@ -119,6 +136,9 @@ public:
 private:
     segment(std::filesystem::path dir, model::offset base, file log) noexcept;
     void note_batch(uint64_t position, const model::record_batch_header& header, uint32_t interval);
+    // The header in `raw` (read from `position`) if its length fits the segment.
+    result<model::record_batch_header>
+    checked_header(std::span<const std::byte, model::batch_header_size> raw, uint64_t position) const;
 
     std::filesystem::path _dir;
     model::offset _base;

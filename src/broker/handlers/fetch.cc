@@ -7,6 +7,7 @@
 // always make progress. Both isolation levels read up to the log end: without transactions the
 // last stable offset is the high watermark, which on one node is the log end.
 #include <chrono>
+#include <optional>
 
 #include "base/logging.h"
 #include "broker/broker.h"
@@ -19,6 +20,10 @@ namespace {
 
 using protocol::kafka_error;
 using fetch_partition_answer = protocol::fetch_response::fetchable_topic_response_data::partition_data_data;
+
+// Answers with at most this many record bytes are copied into the frame instead of sent with
+// sendfile (measured with `memorystreamer bench e2e`, see docs/benchmarks.md).
+constexpr int64_t copy_answers_below_bytes = int64_t{32} * 1024;
 
 struct fetch_item {
     std::string_view topic;
@@ -116,6 +121,7 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
 
     std::vector<std::vector<fetch_outcome>> results;
     bool any_error = false;
+    int64_t available = 0; // record bytes the owners found
     for (;;) {
         const bool may_wait = request.max_wait_ms > 0 && std::chrono::steady_clock::now() < deadline;
         auto waiter = may_wait ? std::make_shared<fetch_waiter>(ctx.home) : nullptr;
@@ -125,7 +131,7 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
         };
         results =
           co_await net::call_on_each<std::vector<fetch_outcome>>(b.shards(), plan->owners, read_there);
-        int64_t available = 0;
+        available = 0;
         any_error = false;
         for (const auto& shard_results : results) {
             for (const auto& out : shard_results) {
@@ -147,6 +153,9 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
         answer.partitions.resize(topic.partitions.size());
     }
     int64_t sent = 0;
+    // sendfile costs a syscall and a TCP push per partition: for a small answer (a consumer at the
+    // log end) one pread per partition and one write of the whole frame are cheaper.
+    const bool copy_records = available <= copy_answers_below_bytes;
     auto files = std::make_shared<file_backed_records>();
     shard_metrics& metrics = b.metrics_here();
     for (size_t o = 0; o < plan->owners.size(); ++o) {
@@ -169,7 +178,11 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
                 continue;
             }
             sent += bytes;
-            if (auto stand_in = files->placeholder(out.slices)) {
+            std::optional<iobuf> stand_in;
+            if (!copy_records) {
+                stand_in = files->placeholder(out.slices);
+            }
+            if (stand_in) {
                 answer.records = std::move(*stand_in);
             } else if (auto copy = read_slices(out.slices)) {
                 answer.records = std::move(*copy);

@@ -138,6 +138,61 @@ TEST_F(server_test, answers_pipelined_requests_in_order) {
     }
 }
 
+// Many frames arrive in few reads (and some span the reader's fragments); replies become ready
+// while earlier ones are being written. Every reply must still leave, in order.
+TEST_F(server_test, answers_thousands_of_pipelined_requests_of_mixed_sizes_in_order) {
+    start({});
+    client c(port());
+    ASSERT_TRUE(c.connected());
+    std::vector<std::string> bodies;
+    std::string wire;
+    for (int i = 0; i < 3000; ++i) {
+        const size_t extra =
+          i % 97 == 0 ? size_t{70} * 1024 + static_cast<size_t>(i) : static_cast<size_t>(i % 300);
+        std::string body = std::to_string(i % 3) + "-request-" + std::to_string(i) + std::string(extra, 'x');
+        std::string frame(4, '\0');
+        store_be<int32_t>(reinterpret_cast<std::byte*>(frame.data()), static_cast<int32_t>(body.size()));
+        wire += frame + body;
+        bodies.push_back(std::move(body));
+    }
+    std::thread sender([&] { c.send_raw(wire); });
+    for (const auto& b : bodies) {
+        const auto got = c.receive_frame();
+        ASSERT_TRUE(got.has_value());
+        ASSERT_EQ(*got, b);
+    }
+    sender.join();
+}
+
+// The second reply becomes ready while the first (larger than the socket buffers, and the client
+// not reading yet) is still being written; it must not wait for a third request to be sent.
+TEST_F(server_test, a_reply_ready_during_a_long_write_is_sent) {
+    start({});
+    client c(port());
+    const std::string large = "0" + std::string(size_t{16} << 20, 'L');
+    c.send_frame(large);
+    c.send_frame("5-ready-during-the-write");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(c.receive_frame(), large);
+    EXPECT_EQ(c.receive_frame(), "5-ready-during-the-write");
+}
+
+// Replies to the requests before a closing one are sent before the connection closes.
+TEST_F(server_test, replies_before_a_close_are_sent) {
+    start({});
+    client c(port());
+    std::string wire;
+    for (const std::string body : {"0-first-one", "1-second-one", "C-close-me", "0-never-read"}) {
+        std::string frame(4, '\0');
+        store_be<int32_t>(reinterpret_cast<std::byte*>(frame.data()), static_cast<int32_t>(body.size()));
+        wire += frame + body;
+    }
+    c.send_raw(wire);
+    EXPECT_EQ(c.receive_frame(), "0-first-one");
+    EXPECT_EQ(c.receive_frame(), "1-second-one");
+    EXPECT_TRUE(c.closed_by_server());
+}
+
 TEST_F(server_test, no_reply_requests_send_nothing_and_keep_the_connection) {
     start({});
     client c(port());

@@ -118,6 +118,49 @@ TEST(partition_log, read_starts_at_the_batch_containing_the_offset) {
     expect_records_match_offsets(slurp(*r));
 }
 
+// Batch headers are read through a window (many small batches per pread, only the header after a
+// large one): reads from every offset over a mix of tiny and large batches, with and without a
+// byte budget, return exactly the batches from the one holding the offset.
+TEST(partition_log, reads_from_every_offset_over_small_and_large_batches) {
+    temp_dir dir;
+    log_env env;
+    auto log = must_open(env, dir.path());
+    const std::vector<size_t> value_sizes{8, 2000, 8, 8, 9000, 8, 1500, 30000, 8, 8, 8, 700};
+    std::vector<uint64_t> batch_bytes;
+    int64_t next = 0;
+    for (int round = 0; round < 6; ++round) {
+        for (size_t v : value_sizes) {
+            auto appended = log->append(make_batch(next, 2, 1000, v));
+            ASSERT_TRUE(appended.has_value());
+            batch_bytes.push_back(appended->bytes);
+            next += 2;
+        }
+    }
+    for (int64_t start = 0; start < next; ++start) {
+        const auto first_batch = static_cast<size_t>(start / 2);
+        for (const uint64_t budget : {uint64_t{1}, uint64_t{10'000}, uint64_t{1} << 20}) {
+            auto r = log->read(model::offset(start), budget);
+            ASSERT_TRUE(r.has_value());
+            EXPECT_EQ(r->first_offset, model::offset(int64_t{2} * static_cast<int64_t>(first_batch)));
+            size_t batches = 0;
+            uint64_t expected_bytes = 0;
+            for (size_t b = first_batch; b < batch_bytes.size(); ++b) {
+                if (batches > 0 && expected_bytes + batch_bytes[b] > budget) {
+                    break;
+                }
+                expected_bytes += batch_bytes[b];
+                ++batches;
+            }
+            EXPECT_EQ(r->bytes, expected_bytes) << "start " << start << " budget " << budget;
+            const auto headers = split_batches(slurp(*r));
+            ASSERT_EQ(headers.size(), batches);
+            EXPECT_EQ(r->next_offset,
+                      model::offset(int64_t{2} * static_cast<int64_t>(first_batch + batches)));
+            expect_records_match_offsets(slurp(*r));
+        }
+    }
+}
+
 TEST(partition_log, read_honours_max_bytes_but_returns_at_least_one_batch) {
     temp_dir dir;
     log_env env;
