@@ -143,6 +143,23 @@ result<topic_partitions, std::string> group_member::join_once(kafka_connection& 
     return std::move(*assignment);
 }
 
+bool group_member::needs_rejoin(int16_t code) {
+    if (is(code, protocol::kafka_error::rebalance_in_progress)) {
+        return true;
+    }
+    if (is(code, protocol::kafka_error::illegal_generation) ||
+        is(code, protocol::kafka_error::unknown_member_id)) {
+        _member_id.clear(); // the coordinator no longer knows this id: join as a new member
+        return true;
+    }
+    if (is(code, protocol::kafka_error::not_coordinator) ||
+        is(code, protocol::kafka_error::coordinator_not_available)) {
+        _coordinator = nullptr; // find the coordinator again before rejoining
+        return true;
+    }
+    return false;
+}
+
 result<membership, std::string> group_member::heartbeat() {
     if (_coordinator == nullptr) {
         return membership::rejoin_needed;
@@ -167,17 +184,7 @@ result<membership, std::string> group_member::heartbeat() {
     if (code == 0) {
         return membership::stable;
     }
-    if (is(code, protocol::kafka_error::rebalance_in_progress) ||
-        is(code, protocol::kafka_error::illegal_generation) ||
-        is(code, protocol::kafka_error::unknown_member_id)) {
-        if (!is(code, protocol::kafka_error::rebalance_in_progress)) {
-            _member_id.clear();
-        }
-        return membership::rejoin_needed;
-    }
-    if (is(code, protocol::kafka_error::not_coordinator) ||
-        is(code, protocol::kafka_error::coordinator_not_available)) {
-        _coordinator = nullptr;
+    if (needs_rejoin(code)) {
         return membership::rejoin_needed;
     }
     return unexpected(fmt::format("Heartbeat for group '{}' failed: {}", _group, kafka_error_text(code)));
@@ -205,18 +212,7 @@ result<membership, std::string> group_member::commit(const std::string& topic,
     if (done) {
         return membership::stable;
     }
-    const int16_t code = done.error().error_code;
-    if (is(code, protocol::kafka_error::rebalance_in_progress) ||
-        is(code, protocol::kafka_error::illegal_generation) ||
-        is(code, protocol::kafka_error::unknown_member_id)) {
-        if (!is(code, protocol::kafka_error::rebalance_in_progress)) {
-            _member_id.clear();
-        }
-        return membership::rejoin_needed;
-    }
-    if (is(code, protocol::kafka_error::not_coordinator) ||
-        is(code, protocol::kafka_error::coordinator_not_available)) {
-        _coordinator = nullptr;
+    if (needs_rejoin(done.error().error_code)) {
         return membership::rejoin_needed;
     }
     return unexpected(std::move(done.error().message));

@@ -53,6 +53,9 @@ public:
 
 private:
     [[nodiscard]] result<topic_partitions, std::string> join_once(kafka_connection& coordinator, bool& retry);
+    // True when a Heartbeat or OffsetCommit error means "join again" (the group is rebalancing,
+    // forgot this member, or moved to another coordinator); forgets what the error invalidates.
+    [[nodiscard]] bool needs_rejoin(int16_t code);
 
     broker_pool* _pool;
     std::string _group;

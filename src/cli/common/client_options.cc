@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <map>
 
+#include <fmt/format.h>
+
 namespace ms::cli {
 
 void add_client_options(CLI::App& sub, client_options& o, bool with_format) {
@@ -41,6 +43,32 @@ result<client::broker_pool, connect_error> connect(const client_options& o) {
 int fail(const std::string& command, const std::string& message, int code) {
     (void)std::fprintf(stderr, "memorystreamer %s: %s\n", command.c_str(), message.c_str());
     return code;
+}
+
+result<topic_target, std::string> find_topic(client::broker_pool& pool, const std::string& topic,
+                                             const std::vector<int32_t>& wanted, bool all_when_none) {
+    auto md = client::fetch_metadata(pool.bootstrap(), std::vector<std::string>{topic}, pool.timeout());
+    if (!md) {
+        return unexpected(std::move(md.error()));
+    }
+    pool.learn(md->addresses());
+    const auto* found = md->find(topic);
+    if (found == nullptr || found->error_code != 0) {
+        return unexpected(fmt::format("topic '{}' does not exist", topic));
+    }
+    topic_target target{*found, wanted};
+    const size_t count = found->partitions.size();
+    for (const int32_t p : wanted) {
+        if (p < 0 || static_cast<size_t>(p) >= count) {
+            return unexpected(fmt::format("topic '{}' has no partition {} (it has {})", topic, p, count));
+        }
+    }
+    if (wanted.empty() && all_when_none) {
+        for (const auto& p : found->partitions) {
+            target.partitions.push_back(p.id);
+        }
+    }
+    return target;
 }
 
 void add_examples(CLI::App& sub, const std::string& examples) {

@@ -9,11 +9,13 @@
 //   2  the command line is wrong (unknown flag, missing or malformed argument)
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "base/result.h"
 #include "client/broker_pool.h"
+#include "client/topic_admin.h"
 
 namespace ms::cli {
 
@@ -38,6 +40,18 @@ struct connect_error {
     std::string message;
 };
 [[nodiscard]] result<client::broker_pool, connect_error> connect(const client_options& o);
+
+// A topic as the cluster describes it, and the partitions a command works on.
+struct topic_target {
+    client::topic_metadata topic;
+    std::vector<int32_t> partitions;
+};
+// Looks `topic` up (teaching `pool` the brokers' addresses); `wanted` partitions must exist, and
+// when none are given every partition is taken, unless `all_when_none` is false.
+[[nodiscard]] result<topic_target, std::string> find_topic(client::broker_pool& pool,
+                                                           const std::string& topic,
+                                                           const std::vector<int32_t>& wanted,
+                                                           bool all_when_none = true);
 
 // Prints "memorystreamer <command>: <message>" on stderr and returns `code`.
 int fail(const std::string& command, const std::string& message, int code = exit_failed);

@@ -43,11 +43,12 @@ result<int64_t, std::string> parse_int(std::string_view text) {
     return v;
 }
 
-// Start positions for `partitions` as --offset says.
-result<std::map<int32_t, int64_t>, std::string> resolve(client::broker_pool& pool,
-                                                        const client::topic_metadata& t,
-                                                        const std::vector<int32_t>& partitions,
-                                                        const start_offset& from) {
+} // namespace
+
+result<std::map<int32_t, int64_t>, std::string> resolve_start_offsets(client::broker_pool& pool,
+                                                                      const client::topic_metadata& t,
+                                                                      const std::vector<int32_t>& partitions,
+                                                                      const start_offset& from) {
     if (partitions.empty()) {
         return std::map<int32_t, int64_t>{};
     }
@@ -81,6 +82,8 @@ result<std::map<int32_t, int64_t>, std::string> resolve(client::broker_pool& poo
     }
     return unexpected(std::string("unknown --offset"));
 }
+
+namespace {
 
 bool write_out(const std::string& text) {
     if (text.empty()) {
@@ -172,27 +175,12 @@ int run_consume(const consume_command& c) {
     if (!pool) {
         return fail(cmd, pool.error().message, pool.error().exit_code);
     }
-    auto md = client::fetch_metadata(pool->bootstrap(), std::vector<std::string>{c.topic}, pool->timeout());
-    if (!md) {
-        return fail(cmd, md.error());
+    auto target = find_topic(*pool, c.topic, c.partitions, c.group.empty());
+    if (!target) {
+        return fail(cmd, target.error());
     }
-    pool->learn(md->addresses());
-    const auto* topic = md->find(c.topic);
-    if (topic == nullptr || topic->error_code != 0) {
-        return fail(cmd, fmt::format("topic '{}' does not exist", c.topic));
-    }
-    std::vector<int32_t> partitions = c.partitions;
-    for (const int32_t p : partitions) {
-        if (p >= static_cast<int32_t>(topic->partitions.size())) {
-            return fail(cmd, fmt::format("topic '{}' has no partition {} (it has {})", c.topic, p,
-                                         topic->partitions.size()));
-        }
-    }
-    if (partitions.empty() && c.group.empty()) {
-        for (const auto& p : topic->partitions) {
-            partitions.push_back(p.id);
-        }
-    }
+    const client::topic_metadata* topic = &target->topic;
+    std::vector<int32_t> partitions = std::move(target->partitions);
     install_stop_handlers();
     client::fetch_settings fs;
     fs.max_wait_ms = c.fetch_max_wait_ms;
@@ -218,7 +206,7 @@ int run_consume(const consume_command& c) {
                 without.push_back(p);
             }
         }
-        auto fresh = resolve(*pool, *topic, without, *from);
+        auto fresh = resolve_start_offsets(*pool, *topic, without, *from);
         if (!fresh) {
             return unexpected(std::move(fresh.error()));
         }
@@ -259,7 +247,7 @@ int run_consume(const consume_command& c) {
             return fail(cmd, joined.error());
         }
     } else {
-        auto positions = resolve(*pool, *topic, partitions, *from);
+        auto positions = resolve_start_offsets(*pool, *topic, partitions, *from);
         if (!positions) {
             return fail(cmd, positions.error());
         }

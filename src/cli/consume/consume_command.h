@@ -7,6 +7,7 @@
 // what it printed, and leaves the group on exit (also on SIGINT/SIGTERM).
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,5 +40,10 @@ struct start_offset {
     int64_t value = 0;
 };
 [[nodiscard]] result<start_offset, std::string> parse_start_offset(const std::string& text);
+// The offset `from` names in each of `partitions`: the log start or end, the exact offset given
+// (not checked against the log), or the first offset at or after a timestamp (the end when none).
+[[nodiscard]] result<std::map<int32_t, int64_t>, std::string>
+resolve_start_offsets(client::broker_pool& pool, const client::topic_metadata& t,
+                      const std::vector<int32_t>& partitions, const start_offset& from);
 
 } // namespace ms::cli

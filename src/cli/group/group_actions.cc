@@ -251,26 +251,12 @@ int run_group_seek(const group_command& c) {
     if (!pool) {
         return fail(cmd, pool.error().message, pool.error().exit_code);
     }
-    auto md = client::fetch_metadata(pool->bootstrap(), std::vector<std::string>{c.topic}, pool->timeout());
-    if (!md) {
-        return fail(cmd, md.error());
+    auto topic_found = find_topic(*pool, c.topic, c.partitions);
+    if (!topic_found) {
+        return fail(cmd, topic_found.error());
     }
-    pool->learn(md->addresses());
-    const auto* t = md->find(c.topic);
-    if (t == nullptr || t->error_code != 0) {
-        return fail(cmd, fmt::format("topic '{}' does not exist", c.topic));
-    }
-    std::vector<int32_t> partitions = c.partitions;
-    if (partitions.empty()) {
-        for (const auto& p : t->partitions) {
-            partitions.push_back(p.id);
-        }
-    }
-    for (const int32_t p : partitions) {
-        if (static_cast<size_t>(p) >= t->partitions.size()) {
-            return fail(cmd, fmt::format("topic '{}' has no partition {}", c.topic, p));
-        }
-    }
+    const client::topic_metadata* t = &topic_found->topic;
+    const std::vector<int32_t>& partitions = topic_found->partitions;
     auto d = client::describe_group(*pool, group);
     if (!d) {
         return fail(cmd, d.error());
@@ -292,30 +278,22 @@ int run_group_seek(const group_command& c) {
     if (!current) {
         return fail(cmd, current.error());
     }
-    auto earliest = client::list_offsets(*pool, *t, partitions, client::earliest_timestamp);
-    auto latest = earliest ? client::list_offsets(*pool, *t, partitions, client::latest_timestamp) : earliest;
-    if (!latest) {
-        return fail(cmd, latest.error());
+    auto resolved = resolve_start_offsets(*pool, *t, partitions, *to);
+    if (!resolved) {
+        return fail(cmd, resolved.error());
     }
-    std::map<int32_t, int64_t> target;
-    switch (to->what) {
-    case start_offset::kind::start: target = *earliest; break;
-    case start_offset::kind::end: target = *latest; break;
-    case start_offset::kind::exact:
-        for (const int32_t p : partitions) {
-            target[p] = std::clamp(to->value, (*earliest)[p], (*latest)[p]);
+    std::map<int32_t, int64_t> target = std::move(*resolved);
+    if (to->what == start_offset::kind::exact) {
+        // A committed offset outside the log would only be moved by the consumer's reset policy.
+        auto earliest = client::list_offsets(*pool, *t, partitions, client::earliest_timestamp);
+        auto latest =
+          earliest ? client::list_offsets(*pool, *t, partitions, client::latest_timestamp) : earliest;
+        if (!latest) {
+            return fail(cmd, latest.error());
         }
-        break;
-    case start_offset::kind::timestamp: {
-        auto at = client::list_offsets(*pool, *t, partitions, to->value);
-        if (!at) {
-            return fail(cmd, at.error());
+        for (auto& [p, offset] : target) {
+            offset = std::clamp(offset, (*earliest)[p], (*latest)[p]);
         }
-        for (const int32_t p : partitions) {
-            target[p] = (*at)[p] < 0 ? (*latest)[p] : (*at)[p];
-        }
-        break;
-    }
     }
     if (!c.dry_run) {
         auto done = client::commit_offsets(**coordinator, group, -1, "", c.topic, target, pool->timeout());
