@@ -152,16 +152,9 @@ result<void> segment::append(std::span<const std::byte> prefix, const iobuf& bat
 }
 
 result<model::record_batch_header> segment::read_header(uint64_t position) const {
-    std::array<std::byte, model::batch_header_size> raw{};
-    if (position + raw.size() > _size) {
-        return unexpected(
-          error{errc::corrupt, fmt::format("{}: batch header at byte {} runs past the end ({} bytes)",
-                                           _log->path().string(), position, _size)});
-    }
-    if (auto r = _log->read_exact(position, raw); !r) {
-        return unexpected(std::move(r.error()));
-    }
-    return checked_header(raw, position);
+    header_window window;
+    window.last_batch_bytes = header_window::capacity; // as after a large batch: just this header
+    return read_header(position, window);
 }
 
 result<model::record_batch_header> segment::read_header(uint64_t position, header_window& window) const {
@@ -184,19 +177,14 @@ result<model::record_batch_header> segment::read_header(uint64_t position, heade
     }
     const auto raw =
       std::span<const std::byte, header_size>(window.bytes.data() + (position - window.start), header_size);
-    auto header = checked_header(raw, position);
-    window.last_batch_bytes = header ? header->size_bytes() : 0;
-    return header;
-}
-
-result<model::record_batch_header>
-segment::checked_header(std::span<const std::byte, model::batch_header_size> raw, uint64_t position) const {
     const auto h = model::record_batch_header::decode(raw);
-    const auto min_length = static_cast<int32_t>(model::batch_header_size - model::batch_length_prefix_size);
+    const auto min_length = static_cast<int32_t>(header_size - model::batch_length_prefix_size);
     if (h.batch_length < min_length || position + h.size_bytes() > _size) {
+        window.last_batch_bytes = 0;
         return unexpected(error{errc::corrupt, fmt::format("{}: batch at byte {} has an invalid length {}",
                                                            _log->path().string(), position, h.batch_length)});
     }
+    window.last_batch_bytes = h.size_bytes();
     return h;
 }
 

@@ -40,7 +40,7 @@ struct header_window {
     uint64_t start = 0;
     size_t length = 0;
     uint64_t last_batch_bytes = 0;
-    std::array<std::byte, capacity> bytes{};
+    std::array<std::byte, capacity> bytes; // [0, length) read from `start`; not zero-filled per walk
 };
 
 // What a recovery scan found.
@@ -136,9 +136,6 @@ public:
 private:
     segment(std::filesystem::path dir, model::offset base, file log) noexcept;
     void note_batch(uint64_t position, const model::record_batch_header& header, uint32_t interval);
-    // The header in `raw` (read from `position`) if its length fits the segment.
-    result<model::record_batch_header>
-    checked_header(std::span<const std::byte, model::batch_header_size> raw, uint64_t position) const;
 
     std::filesystem::path _dir;
     model::offset _base;
