@@ -13,26 +13,54 @@ namespace ms::broker {
 
 namespace asio = boost::asio;
 
-void fetch_waiter::wake() {
-    // Posting keeps the flag and the timer on the home thread.
-    _home.post([self = shared_from_this()] {
-        self->_woken = true;
-        self->_timer.cancel();
+void fetch_waiter::wake(bool with_data) {
+    if (_fired.exchange(true, std::memory_order_acq_rel)) {
+        return; // woken already, or the fetch has withdrawn
+    }
+    net::shard* here = net::shard::current();
+    if (!with_data || !_read_here || here == nullptr) {
+        _home.post([self = shared_from_this()] { self->deliver({}); });
+        return;
+    }
+    // Posted, not run now: the append's caller (a produce request, maybe with more partitions of
+    // this shard) finishes first, and the read sees all of it.
+    here->post([self = shared_from_this(), owner = here->id()] {
+        auto handover = self->_read_here(owner);
+        self->_home.post([self, handover = std::move(handover)] { self->deliver(handover); });
     });
 }
 
-asio::awaitable<void> fetch_waiter::wait_until(std::chrono::steady_clock::time_point deadline) {
-    if (_woken) {
-        co_return;
+void fetch_waiter::deliver(const std::function<void()>& handover) {
+    if (handover) {
+        handover();
     }
-    _timer.expires_at(deadline);
-    co_await _timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    _woken = true;
+    _timer.cancel();
 }
 
-void partition::wake_fetches() {
+asio::awaitable<void> fetch_waiter::wait_until(std::chrono::steady_clock::time_point deadline) {
+    if (!_woken) {
+        _timer.expires_at(deadline);
+        co_await _timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_await withdraw();
+}
+
+asio::awaitable<void> fetch_waiter::withdraw() {
+    if (_woken || !_fired.exchange(true, std::memory_order_acq_rel)) {
+        co_return;
+    }
+    // A wake won the race: its read is running on the owner and will be delivered here soon.
+    while (!_woken) {
+        _timer.expires_at(std::chrono::steady_clock::time_point::max());
+        co_await _timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+}
+
+void partition::wake_fetches(bool with_data) {
     for (auto& weak : waiters) {
         if (auto waiter = weak.lock()) {
-            waiter->wake();
+            waiter->wake(with_data);
         }
     }
     waiters.clear();
@@ -120,7 +148,7 @@ result<void, std::string> partition_manager::remove(std::string_view topic, int3
         return {};
     }
     auto& slot = it->second[static_cast<size_t>(index)];
-    slot->wake_fetches();
+    slot->wake_fetches(false);
     const auto dir = slot->log->dir();
     (void)slot->log->close(); // the data is being deleted: a failed final sync does not matter
     slot.reset();
@@ -203,7 +231,7 @@ void partition_manager::close_all() {
     for (auto& [name, slots] : _topics) {
         for (auto& p : slots) {
             if (p) {
-                p->wake_fetches();
+                p->wake_fetches(false);
                 closing.push_back(std::move(p));
             }
         }

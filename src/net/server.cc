@@ -3,6 +3,7 @@
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <charconv>
@@ -96,6 +97,7 @@ struct server::per_shard {
     asio::steady_timer sweeper;
     std::list<std::shared_ptr<connection>> connections;
     bool draining = false;
+    std::atomic<size_t> served{0}; // connections this shard serves (read by the others' acceptors)
 };
 
 server::server(shard_set& shards, request_handler& handler, server_limits limits)
@@ -167,18 +169,72 @@ asio::awaitable<void> server::accept_loop(per_shard& local) {
             continue;
         }
         _connections.fetch_add(1, std::memory_order_relaxed);
-        socket.set_option(tcp::no_delay(true), ec);
-        socket.non_blocking(true, ec); // sendfile(2) on it must not block the shard
-        auto conn = std::make_shared<connection>(std::move(socket), local.home.context());
-        conn->info.home = local.home.id();
-        conn->info.id = _next_connection_id.fetch_add(1, std::memory_order_relaxed);
-        const auto remote = conn->socket.remote_endpoint(ec);
-        conn->info.peer =
-          ec ? std::string("unknown") : fmt::format("{}:{}", remote.address().to_string(), remote.port());
-        local.connections.push_front(conn);
-        conn->position = local.connections.begin();
-        asio::co_spawn(local.home.context(), serve(std::move(conn), local), asio::detached);
+        per_shard& target = least_loaded();
+        target.served.fetch_add(1, std::memory_order_relaxed);
+        if (&target == &local) {
+            start_serving(local, std::move(socket));
+            continue;
+        }
+        // Hand the descriptor to the target shard: a socket belongs to one shard's io_context.
+        const auto protocol = socket.local_endpoint(ec).protocol();
+        const int fd = ec ? -1 : socket.release(ec);
+        if (ec || fd < 0) {
+            target.served.fetch_sub(1, std::memory_order_relaxed);
+            local.served.fetch_add(1, std::memory_order_relaxed);
+            start_serving(local, std::move(socket));
+            continue;
+        }
+        target.home.post([this, &target, fd, protocol] {
+            boost::system::error_code failed;
+            tcp::socket moved(target.home.context());
+            if (!target.draining) {
+                moved.assign(protocol, fd, failed);
+            }
+            if (target.draining || failed) {
+                ::close(fd);
+                target.served.fetch_sub(1, std::memory_order_relaxed);
+                _connections.fetch_sub(1, std::memory_order_relaxed);
+                return;
+            }
+            start_serving(target, std::move(moved));
+        });
     }
+}
+
+// The shard serving the fewest connections; ties go round in turn, so connections that stay
+// open (a client's bootstrap connection, then one per producer or consumer) alternate. The
+// kernel's SO_REUSEPORT spread is a hash of the addresses: a few busy connections often land on
+// one shard while the other idles.
+server::per_shard& server::least_loaded() {
+    const size_t count = _locals.size();
+    const size_t turn = _accepted.fetch_add(1, std::memory_order_relaxed) % count;
+    per_shard* best = nullptr;
+    size_t fewest = 0;
+    for (size_t i = 0; i < count; ++i) {
+        per_shard& candidate = *_locals[(turn + i) % count];
+        const size_t n = candidate.served.load(std::memory_order_relaxed);
+        if (best == nullptr || n < fewest) {
+            best = &candidate;
+            fewest = n;
+        }
+    }
+    return *best;
+}
+
+// On `local`'s thread; `served` already counts the connection.
+void server::start_serving(per_shard& local, tcp::socket socket) {
+    boost::system::error_code ec;
+    socket.set_option(tcp::no_delay(true), ec);
+    socket.non_blocking(true, ec); // sendfile(2) on it must not block the shard
+    auto conn = std::make_shared<connection>(std::move(socket), local.home.context());
+    conn->info.home = local.home.id();
+    conn->info.id = _next_connection_id.fetch_add(1, std::memory_order_relaxed);
+    const auto remote = conn->socket.remote_endpoint(ec);
+    conn->info.peer =
+      ec ? std::string("unknown") : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    local.connections.push_front(conn);
+    conn->position = local.connections.begin();
+    asio::co_spawn(local.home.context(), serve(std::move(conn), local), asio::detached);
 }
 
 namespace {
@@ -299,6 +355,7 @@ asio::awaitable<void> server::serve(std::shared_ptr<connection> conn, per_shard&
         co_await wait_for_wakeup(conn->writer_wakeup);
     }
     local.connections.erase(conn->position);
+    local.served.fetch_sub(1, std::memory_order_relaxed);
     _connections.fetch_sub(1, std::memory_order_relaxed);
 }
 

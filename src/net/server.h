@@ -1,7 +1,7 @@
 #pragma once
 // server: the Kafka listener. Every shard accepts on its own socket bound to the same address
-// with SO_REUSEPORT, so the kernel spreads connections over shards and a connection lives on the
-// shard that accepted it.
+// with SO_REUSEPORT; the accepting shard hands each new connection to the shard that serves the
+// fewest (ties in turn), and the connection lives there.
 //
 // A connection reads frames (4-byte big-endian size, then that many bytes) and starts a handler
 // for each at once, so pipelined requests overlap (a produce waiting for its fsync does not hold
@@ -109,6 +109,8 @@ private:
     struct per_shard;
 
     asio::awaitable<void> accept_loop(per_shard& local);
+    per_shard& least_loaded();
+    void start_serving(per_shard& local, asio::ip::tcp::socket socket);
     asio::awaitable<void> serve(std::shared_ptr<connection> conn, per_shard& local);
     asio::awaitable<void> read_requests(std::shared_ptr<connection> conn);
     asio::awaitable<void> run_handler(std::shared_ptr<connection> conn, std::shared_ptr<pending_request> slot,
@@ -122,6 +124,7 @@ private:
     server_limits _limits;
     std::vector<std::unique_ptr<per_shard>> _locals;
     std::atomic<size_t> _connections{0};
+    std::atomic<size_t> _accepted{0}; // turns for least_loaded()'s ties
     std::atomic<uint64_t> _next_connection_id{1};
     uint16_t _bound_port = 0;
 };

@@ -1,12 +1,15 @@
 // Fetch (key 1): reads whole batches from the partitions' owners and long-polls: when less than
 // min_bytes is available the fetch parks on every partition it reads and is woken by the next
-// append to any of them, or answers at max_wait_ms.
+// append to any of them, or answers at max_wait_ms. The owner that wakes it reads its partitions
+// for it and hands the outcome over with the wake-up (see fetch_waiter).
 //
 // Limits: partition_max_bytes per partition and max_bytes for the response, except that the
 // first non-empty partition always gets at least one whole batch (KIP-74), so a consumer can
 // always make progress. Both isolation levels read up to the log end: without transactions the
 // last stable offset is the high watermark, which on one node is the log end.
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <optional>
 
 #include "base/logging.h"
@@ -122,15 +125,7 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
     std::vector<std::vector<fetch_outcome>> results;
     bool any_error = false;
     int64_t available = 0; // record bytes the owners found
-    for (;;) {
-        const bool may_wait = request.max_wait_ms > 0 && std::chrono::steady_clock::now() < deadline;
-        auto waiter = may_wait ? std::make_shared<fetch_waiter>(ctx.home) : nullptr;
-        // Named, not a temporary inside the co_await expression: GCC 12 destroys those twice.
-        auto read_there = [&b, plan, max_bytes, waiter](net::shard_id shard, auto reply) {
-            reply(read_on_owner(b.partitions_on(shard), plan->items_for(shard), max_bytes, waiter));
-        };
-        results =
-          co_await net::call_on_each<std::vector<fetch_outcome>>(b.shards(), plan->owners, read_there);
+    const auto tally = [&] {
         available = 0;
         any_error = false;
         for (const auto& shard_results : results) {
@@ -139,10 +134,54 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
                 any_error |= out.error != 0;
             }
         }
-        if (!may_wait || any_error || available >= request.min_bytes || plan->owners.empty()) {
+    };
+    const auto enough = [&] { return any_error || available >= request.min_bytes || plan->owners.empty(); };
+    // What the owner whose partition woke the fetch read for it (home shard only).
+    struct handover {
+        size_t owner_index = 0;
+        std::vector<fetch_outcome> outcomes;
+    };
+    auto handed = std::make_shared<std::optional<handover>>();
+    for (;;) {
+        const bool may_wait = request.max_wait_ms > 0 && std::chrono::steady_clock::now() < deadline;
+        std::shared_ptr<fetch_waiter> waiter;
+        if (may_wait) {
+            auto read_here = [&b, plan, max_bytes, handed](net::shard_id owner) -> std::function<void()> {
+                const auto at = std::find(plan->owners.begin(), plan->owners.end(), owner);
+                if (at == plan->owners.end()) {
+                    return {};
+                }
+                const auto index = static_cast<size_t>(at - plan->owners.begin());
+                auto outcomes = read_on_owner(b.partitions_on(owner), plan->items[index], max_bytes, nullptr);
+                return [handed, index, outcomes = std::move(outcomes)]() mutable {
+                    *handed = handover{index, std::move(outcomes)};
+                };
+            };
+            waiter = std::make_shared<fetch_waiter>(ctx.home, std::move(read_here));
+        }
+        // Named, not a temporary inside the co_await expression: GCC 12 destroys those twice.
+        auto read_there = [&b, plan, max_bytes, waiter](net::shard_id shard, auto reply) {
+            reply(read_on_owner(b.partitions_on(shard), plan->items_for(shard), max_bytes, waiter));
+        };
+        results =
+          co_await net::call_on_each<std::vector<fetch_outcome>>(b.shards(), plan->owners, read_there);
+        tally();
+        if (!may_wait || enough()) {
+            if (waiter) {
+                co_await waiter->withdraw(); // parked during the read: no wake may read for it now
+            }
             break;
         }
         co_await waiter->wait_until(deadline);
+        if (*handed) {
+            // The other owners' outcomes still stand: they had less than min_bytes when read.
+            results[(*handed)->owner_index] = std::move((*handed)->outcomes);
+            handed->reset();
+            tally();
+            if (enough()) {
+                break;
+            }
+        }
     }
 
     protocol::fetch_response r;

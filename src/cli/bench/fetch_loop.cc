@@ -1,6 +1,9 @@
 #include "cli/bench/fetch_loop.h"
 
+#include <algorithm>
+#include <span>
 #include <unordered_map>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -59,6 +62,80 @@ list_offsets(client::kafka_connection& conn, const fetch_loop_settings& s, int64
     return offsets;
 }
 
+// The whole batches of one partition's answer, in order; stops at a partial batch at the end
+// (the broker cuts answers at byte limits, not at batch ends).
+template<typename Fn>
+void for_each_whole_batch(std::span<const std::byte> all, Fn&& fn) {
+    size_t pos = 0;
+    while (all.size() - pos >= model::batch_header_size) {
+        const auto rest = all.subspan(pos);
+        auto header = model::peek_batch_header(rest);
+        if (!header || header->batch_length < 0 || rest.size() < header->size_bytes()) {
+            return;
+        }
+        pos += header->size_bytes();
+        if (!fn(*header, rest.first(header->size_bytes()))) {
+            return;
+        }
+    }
+}
+
+// A partition's records as one span (an answer read into one buffer has one piece).
+std::span<const std::byte> contiguous(const iobuf& records, iobuf& linear) {
+    if (records.piece_count() == 1) {
+        return records.piece_bytes(0);
+    }
+    linear = records.copy();
+    return linear.piece_bytes(0);
+}
+
+// Sends a Fetch for every partition not yet read to its end; false when none is left.
+bool send_fetch(client::kafka_connection& conn, protocol::any_request& wrapped, int16_t version,
+                const fetch_loop_settings& settings, const std::vector<partition_cursor>& cursors) {
+    auto& request = std::get<protocol::fetch_request>(wrapped);
+    request.topics.clear();
+    request.topics.resize(1);
+    request.topics[0].topic = settings.topic;
+    for (const auto& c : cursors) {
+        if (settings.stop_at_end && c.next >= c.end) {
+            continue;
+        }
+        protocol::fetch_request::fetch_topic_data::fetch_partition_data data;
+        data.partition = model::partition_id(c.partition);
+        data.fetch_offset = model::offset(c.next);
+        data.partition_max_bytes = settings.partition_max_bytes;
+        request.topics[0].partitions.push_back(data);
+    }
+    if (request.topics[0].partitions.empty()) {
+        return false;
+    }
+    conn.send(wrapped, version);
+    return true;
+}
+
+// Where each partition's next Fetch starts, from the batch headers alone: known before the
+// records are checked and parsed, so the next Fetch can be on its way meanwhile.
+void advance_past(const protocol::fetch_response& response,
+                  const std::unordered_map<int32_t, size_t>& cursor_of,
+                  std::vector<partition_cursor>& cursors) {
+    for (const auto& t : response.responses) {
+        for (const auto& p : t.partitions) {
+            const auto found = cursor_of.find(p.partition_index.value());
+            if (found == cursor_of.end() || p.error_code != 0 || !p.records || p.records->empty()) {
+                continue;
+            }
+            partition_cursor& cursor = cursors[found->second];
+            iobuf linear;
+            for_each_whole_batch(
+              contiguous(*p.records, linear),
+              [&cursor](const model::record_batch_header& header, std::span<const std::byte>) {
+                  cursor.next = std::max(cursor.next, header.last_offset().value() + 1);
+                  return true;
+              });
+        }
+    }
+}
+
 } // namespace
 
 void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& visit, stop_rule& stop,
@@ -105,28 +182,16 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
     request.min_bytes = 1;
     request.max_bytes = settings.max_bytes;
     model::record_reader reader;
-    for (;;) {
+    // One Fetch is always on its way while the previous answer is checked and parsed, as Kafka's
+    // consumers prefetch: `cursors` is where the answer being read started, `ahead` where the
+    // Fetch in flight starts.
+    std::vector<partition_cursor> ahead = cursors;
+    auto sent = steady::now();
+    bool in_flight = send_fetch(*conn, wrapped, *version, settings, ahead);
+    while (in_flight) {
         if (stop.expired()) {
             return;
         }
-        request.topics.clear();
-        request.topics.resize(1);
-        request.topics[0].topic = settings.topic;
-        for (const auto& c : cursors) {
-            if (settings.stop_at_end && c.next >= c.end) {
-                continue;
-            }
-            protocol::fetch_request::fetch_topic_data::fetch_partition_data data;
-            data.partition = model::partition_id(c.partition);
-            data.fetch_offset = model::offset(c.next);
-            data.partition_max_bytes = settings.partition_max_bytes;
-            request.topics[0].partitions.push_back(data);
-        }
-        if (request.topics[0].partitions.empty()) {
-            return; // everything read up to the end
-        }
-        const auto sent = steady::now();
-        conn->send(wrapped, *version);
         auto answer = conn->receive(settings.timeout + client::milliseconds(settings.max_wait_ms));
         if (!answer || !answer->has_value()) {
             out.failure = answer ? fmt::format("{}: no answer to a Fetch within {} ms",
@@ -143,6 +208,10 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
               fmt::format("Fetch failed: {}", protocol::name(protocol::to_kafka_error(response.error_code)));
             return;
         }
+        advance_past(response, cursor_of, ahead);
+        sent = steady::now();
+        in_flight = send_fetch(*conn, wrapped, *version, settings, ahead);
+
         uint64_t messages = 0;
         uint64_t bytes = 0;
         for (const auto& t : response.responses) {
@@ -161,50 +230,46 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
                 if (!p.records || p.records->empty()) {
                     continue;
                 }
-                const iobuf linear = p.records->piece_count() == 1 ? iobuf{} : p.records->copy();
-                const auto all =
-                  p.records->piece_count() == 1 ? p.records->piece_bytes(0) : linear.piece_bytes(0);
-                size_t pos = 0;
-                while (all.size() - pos >= model::batch_header_size) {
-                    const auto rest = all.subspan(pos);
-                    auto header = model::peek_batch_header(rest);
-                    if (!header || header->batch_length < 0 || rest.size() < header->size_bytes()) {
-                        break; // a partial batch at the end of the answer: fetched again next time
-                    }
-                    const auto batch = rest.first(header->size_bytes());
-                    pos += batch.size();
-                    if (settings.check_crc &&
-                        crc32c(0, batch.subspan(model::batch_crc_covered_from)) != header->crc) {
-                        out.failure = fmt::format("{}-{}: batch at offset {} has a bad CRC", settings.topic,
-                                                  cursor->partition, header->base_offset.value());
-                        return;
-                    }
-                    if (header->last_offset().value() < cursor->next) {
-                        continue; // starts before the fetch offset (inside a batch already read)
-                    }
-                    if (auto reset = reader.reset(batch); !reset) {
-                        out.failure = fmt::format(
-                          "{}-{}: batch at offset {} does not parse: {}", settings.topic, cursor->partition,
-                          header->base_offset.value(), model::describe(reset.error()));
-                        return;
-                    }
-                    auto walked = reader.for_each([&](const model::record_view& rec) {
-                        if (header->base_offset.value() + rec.offset_delta < cursor->next) {
-                            return;
-                        }
-                        ++messages;
-                        bytes += (rec.key ? rec.key->size() : 0) + (rec.value ? rec.value->size() : 0);
-                        if (visit) {
-                            visit(rec, received);
-                        }
-                    });
-                    if (!walked) {
-                        out.failure = fmt::format(
-                          "{}-{}: records at offset {} do not parse: {}", settings.topic, cursor->partition,
-                          header->base_offset.value(), model::describe(walked.error()));
-                        return;
-                    }
-                    cursor->next = header->last_offset().value() + 1;
+                iobuf linear;
+                for_each_whole_batch(
+                  contiguous(*p.records, linear),
+                  [&](const model::record_batch_header& header, std::span<const std::byte> batch) {
+                      if (settings.check_crc &&
+                          crc32c(0, batch.subspan(model::batch_crc_covered_from)) != header.crc) {
+                          out.failure = fmt::format("{}-{}: batch at offset {} has a bad CRC", settings.topic,
+                                                    cursor->partition, header.base_offset.value());
+                          return false;
+                      }
+                      if (header.last_offset().value() < cursor->next) {
+                          return true; // starts before the fetch offset (inside a batch already read)
+                      }
+                      if (auto reset = reader.reset(batch); !reset) {
+                          out.failure = fmt::format(
+                            "{}-{}: batch at offset {} does not parse: {}", settings.topic, cursor->partition,
+                            header.base_offset.value(), model::describe(reset.error()));
+                          return false;
+                      }
+                      auto walked = reader.for_each([&](const model::record_view& rec) {
+                          if (header.base_offset.value() + rec.offset_delta < cursor->next) {
+                              return;
+                          }
+                          ++messages;
+                          bytes += (rec.key ? rec.key->size() : 0) + (rec.value ? rec.value->size() : 0);
+                          if (visit) {
+                              visit(rec, received);
+                          }
+                      });
+                      if (!walked) {
+                          out.failure = fmt::format(
+                            "{}-{}: records at offset {} do not parse: {}", settings.topic, cursor->partition,
+                            header.base_offset.value(), model::describe(walked.error()));
+                          return false;
+                      }
+                      cursor->next = header.last_offset().value() + 1;
+                      return true;
+                  });
+                if (!out.failure.empty()) {
+                    return;
                 }
             }
         }

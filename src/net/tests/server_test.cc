@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
+#include <memory>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -20,18 +23,25 @@ namespace {
 
 // Answers each frame with its own bytes after a delay taken from the frame's first byte (in ms),
 // so later requests would overtake earlier ones if the server did not keep the order. A frame
-// starting with 'C' closes the connection; one starting with 'N' gets no answer.
+// starting with 'C' closes the connection; one starting with 'N' gets no answer; one starting
+// with 'H' is answered with the id of the shard serving the connection.
 class echo_handler final : public request_handler {
 public:
-    asio::awaitable<handler_outcome> handle(iobuf frame, const connection_info& /*conn*/) override {
-        const std::string text = frame.to_string();
+    asio::awaitable<handler_outcome> handle(iobuf frame, const connection_info& conn) override {
+        std::string text = frame.to_string();
+        if (text[0] == 'H') {
+            EXPECT_EQ(shard::current()->id(), conn.home);
+            text = std::to_string(conn.home);
+            frame = iobuf::copy_of(std::as_bytes(std::span(text)));
+        }
         if (text[0] == 'C') {
             co_return handler_outcome{handler_outcome::action::close, {}, {}};
         }
         if (text[0] == 'N') {
             co_return handler_outcome{handler_outcome::action::no_reply, {}, {}};
         }
-        asio::steady_timer delay(shard::current()->context(), std::chrono::milliseconds(text[0] - '0'));
+        const int delay_ms = text[0] >= '0' && text[0] <= '9' ? text[0] - '0' : 0;
+        asio::steady_timer delay(shard::current()->context(), std::chrono::milliseconds(delay_ms));
         co_await delay.async_wait(asio::use_awaitable);
         handler_outcome out;
         std::array<std::byte, 4> size{};
@@ -266,6 +276,26 @@ TEST_F(server_test, drain_lets_the_request_in_flight_finish) {
     EXPECT_TRUE(c.closed_by_server());
     drainer.join();
     EXPECT_EQ(_server->connection_count(), 0U);
+}
+
+// The kernel spreads SO_REUSEPORT connections by a hash of their addresses; the server then
+// places each on the shard serving the fewest, so a few connections use every shard.
+TEST_F(server_test, spreads_connections_evenly_over_shards) {
+    start({});
+    std::vector<std::unique_ptr<client>> clients;
+    std::map<std::string, int> per_shard;
+    for (int i = 0; i < 10; ++i) {
+        clients.push_back(std::make_unique<client>(port()));
+        ASSERT_TRUE(clients.back()->connected());
+        clients.back()->send_frame("H-which-shard");
+        const auto home = clients.back()->receive_frame();
+        ASSERT_TRUE(home.has_value());
+        ++per_shard[*home];
+        // Requests on a connection that moved to another shard are served there.
+        clients.back()->send_frame("0echo-request");
+        EXPECT_EQ(clients.back()->receive_frame(), "0echo-request");
+    }
+    EXPECT_EQ(per_shard, (std::map<std::string, int>{{"0", 5}, {"1", 5}}));
 }
 
 TEST(listen_address, parses_host_and_port) {
