@@ -2,60 +2,12 @@
 
 #include <cstdio>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include "base/logging.h"
 #include "base/parallel.h"
 
 namespace ms::broker {
-
-namespace asio = boost::asio;
-
-void fetch_waiter::wake(bool with_data) {
-    if (_fired.exchange(true, std::memory_order_acq_rel)) {
-        return; // woken already, or the fetch has withdrawn
-    }
-    net::shard* here = net::shard::current();
-    if (!with_data || !_read_here || here == nullptr) {
-        _home.post([self = shared_from_this()] { self->deliver({}); });
-        return;
-    }
-    // Posted, not run now: the append's caller (a produce request, maybe with more partitions of
-    // this shard) finishes first, and the read sees all of it.
-    here->post([self = shared_from_this(), owner = here->id()] {
-        auto handover = self->_read_here(owner);
-        self->_home.post([self, handover = std::move(handover)] { self->deliver(handover); });
-    });
-}
-
-void fetch_waiter::deliver(const std::function<void()>& handover) {
-    if (handover) {
-        handover();
-    }
-    _woken = true;
-    _timer.cancel();
-}
-
-asio::awaitable<void> fetch_waiter::wait_until(std::chrono::steady_clock::time_point deadline) {
-    if (!_woken) {
-        _timer.expires_at(deadline);
-        co_await _timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
-    co_await withdraw();
-}
-
-asio::awaitable<void> fetch_waiter::withdraw() {
-    if (_woken || !_fired.exchange(true, std::memory_order_acq_rel)) {
-        co_return;
-    }
-    // A wake won the race: its read is running on the owner and will be delivered here soon.
-    while (!_woken) {
-        _timer.expires_at(std::chrono::steady_clock::time_point::max());
-        co_await _timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
-}
 
 void partition::wake_fetches(bool with_data) {
     for (auto& weak : waiters) {

@@ -4,60 +4,26 @@
 //
 // Threading: one per shard; every method runs on that shard's thread. Other shards reach a
 // partition by posting work to its owner (broker::shard_of tells which one).
-#include <atomic>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <boost/asio/steady_timer.hpp>
-
 #include "broker/topic_table.h"
 #include "net/shard.h"
+#include "net/shard_waiter.h"
 #include "storage/compactor.h"
 #include "storage/flusher.h"
 #include "storage/partition_log.h"
 
 namespace ms::broker {
 
-// A fetch parked until data arrives or its deadline passes. Lives on the fetch's home shard;
-// partitions on any shard hold weak references and wake it.
-//
-// The owner of the partition that got data reads, right there, what the fetch wants from that
-// shard (`read_here`) and hands the outcome over with the wake-up: the home shard then answers
-// without another round trip to the owners (one hop from the append to the answer, not three).
-// Only the first wake counts; after wait_until() or withdraw() returns no read runs or will run,
-// so `read_here` may refer to the fetch request.
-class fetch_waiter : public std::enable_shared_from_this<fetch_waiter> {
-public:
-    // Runs on the owner shard `owner`; returns what the home shard runs (on its thread) before it
-    // resumes the fetch.
-    using read_here_fn = std::function<std::function<void()>(net::shard_id owner)>;
-
-    explicit fetch_waiter(net::shard& home, read_here_fn read_here = {})
-      : _home(home), _read_here(std::move(read_here)), _timer(home.context()) {}
-    // Thread-safe, on the shard of a partition the fetch is parked on. `with_data`: it got new
-    // records (the read is done there); false: it is going away (the home shard reads again).
-    void wake(bool with_data);
-    // On the home shard: waits until woken or `deadline`; returns at once if already woken.
-    boost::asio::awaitable<void> wait_until(std::chrono::steady_clock::time_point deadline);
-    // On the home shard, for a fetch that answers without waiting: makes sure no read starts
-    // for it, waiting for one already under way.
-    boost::asio::awaitable<void> withdraw();
-    // On the home shard: a wake-up arrived (with or without a read).
-    [[nodiscard]] bool woken() const noexcept { return _woken; }
-
-private:
-    void deliver(const std::function<void()>& handover);
-
-    net::shard& _home;
-    read_here_fn _read_here;
-    boost::asio::steady_timer _timer;
-    std::atomic<bool> _fired{false}; // a wake (or the home's withdrawal) took the waiter
-    bool _woken = false;             // home shard only
-};
+// A fetch parked until data arrives or its deadline passes (see net::shard_waiter): the owner
+// of the partition that got data reads, right there, what the fetch wants from that shard and
+// hands the outcome over with the wake-up, so the fetch answers without another round trip to
+// the owners (one hop from the append to the answer, not three).
+using fetch_waiter = net::shard_waiter;
 
 struct partition {
     std::unique_ptr<storage::partition_log> log;

@@ -1,7 +1,7 @@
-// fetch_waiter: the owner that wakes a parked fetch reads for it on its own shard and hands the
-// outcome over before the fetch resumes; only the first wake counts; once the fetch has withdrawn
+// shard_waiter: the shard that wakes a parked coroutine does its read there and hands the outcome
+// over before the coroutine resumes; only the first wake counts; once the waiter has withdrawn
 // (answered without waiting, or timed out) no read runs for it, and a read already under way is
-// waited for, since it may refer to the fetch request.
+// waited for, since it may refer to the parked coroutine's state.
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -11,10 +11,10 @@
 #include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>
 
-#include "broker/partition_manager.h"
 #include "net/shard.h"
+#include "net/shard_waiter.h"
 
-namespace ms::broker {
+namespace ms::net {
 namespace {
 
 namespace asio = boost::asio;
@@ -27,9 +27,9 @@ struct read_log {
     bool handed_over = false; // home shard only
 };
 
-fetch_waiter::read_here_fn counting_reader(read_log& log) {
-    return [&log](net::shard_id owner) -> std::function<void()> {
-        log.read_on = static_cast<int>(net::shard::current()->id());
+shard_waiter::read_here_fn counting_reader(read_log& log) {
+    return [&log](shard_id owner) -> std::function<void()> {
+        log.read_on = static_cast<int>(shard::current()->id());
         EXPECT_EQ(static_cast<int>(owner), log.read_on.load());
         ++log.reads;
         return [&log] { log.handed_over = true; };
@@ -38,7 +38,7 @@ fetch_waiter::read_here_fn counting_reader(read_log& log) {
 
 // Runs `body` as a coroutine on shard 0 and waits for it.
 template<typename Body>
-void on_home(net::shard_set& shards, Body body) {
+void on_home(shard_set& shards, Body body) {
     std::promise<void> done;
     auto run = [&]() -> asio::awaitable<void> {
         co_await body();
@@ -48,7 +48,7 @@ void on_home(net::shard_set& shards, Body body) {
     ASSERT_EQ(done.get_future().wait_for(10s), std::future_status::ready);
 }
 
-void wake_from(net::shard_set& shards, net::shard_id owner, const std::shared_ptr<fetch_waiter>& waiter,
+void wake_from(shard_set& shards, shard_id owner, const std::shared_ptr<shard_waiter>& waiter,
                bool with_data) {
     std::promise<void> drained;
     shards.at(owner).post([waiter, with_data] { waiter->wake(with_data); });
@@ -57,11 +57,11 @@ void wake_from(net::shard_set& shards, net::shard_id owner, const std::shared_pt
     drained.get_future().wait();
 }
 
-TEST(fetch_waiter, the_waking_owner_reads_and_hands_over_before_the_fetch_resumes) {
-    net::shard_set shards(2, false);
+TEST(shard_waiter, the_waking_shard_reads_and_hands_over_before_the_waiter_resumes) {
+    shard_set shards(2, false);
     shards.start();
     read_log log;
-    auto waiter = std::make_shared<fetch_waiter>(shards.at(0), counting_reader(log));
+    auto waiter = std::make_shared<shard_waiter>(shards.at(0), counting_reader(log));
     bool handed_when_resumed = false;
     std::thread waker([&] {
         std::this_thread::sleep_for(20ms);
@@ -80,11 +80,11 @@ TEST(fetch_waiter, the_waking_owner_reads_and_hands_over_before_the_fetch_resume
     EXPECT_EQ(log.reads.load(), 1);
 }
 
-TEST(fetch_waiter, a_partition_going_away_wakes_without_a_read) {
-    net::shard_set shards(2, false);
+TEST(shard_waiter, a_wake_without_data_does_not_read) {
+    shard_set shards(2, false);
     shards.start();
     read_log log;
-    auto waiter = std::make_shared<fetch_waiter>(shards.at(0), counting_reader(log));
+    auto waiter = std::make_shared<shard_waiter>(shards.at(0), counting_reader(log));
     wake_from(shards, 1, waiter, false);
     on_home(shards, [&]() -> asio::awaitable<void> {
         co_await waiter->wait_until(steady::now() + 10s);
@@ -95,12 +95,12 @@ TEST(fetch_waiter, a_partition_going_away_wakes_without_a_read) {
     EXPECT_FALSE(log.handed_over);
 }
 
-TEST(fetch_waiter, no_read_runs_after_a_timeout_or_a_withdrawal) {
-    net::shard_set shards(2, false);
+TEST(shard_waiter, no_read_runs_after_a_timeout_or_a_withdrawal) {
+    shard_set shards(2, false);
     shards.start();
     read_log log;
-    auto timed_out = std::make_shared<fetch_waiter>(shards.at(0), counting_reader(log));
-    auto withdrawn = std::make_shared<fetch_waiter>(shards.at(0), counting_reader(log));
+    auto timed_out = std::make_shared<shard_waiter>(shards.at(0), counting_reader(log));
+    auto withdrawn = std::make_shared<shard_waiter>(shards.at(0), counting_reader(log));
     on_home(shards, [&]() -> asio::awaitable<void> {
         co_await timed_out->wait_until(steady::now() + 5ms);
         co_await withdrawn->withdraw();
@@ -113,14 +113,14 @@ TEST(fetch_waiter, no_read_runs_after_a_timeout_or_a_withdrawal) {
     EXPECT_EQ(log.reads.load(), 0);
 }
 
-TEST(fetch_waiter, withdrawing_waits_for_a_read_under_way) {
-    net::shard_set shards(2, false);
+TEST(shard_waiter, withdrawing_waits_for_a_read_under_way) {
+    shard_set shards(2, false);
     shards.start();
     std::promise<void> read_started;
     std::promise<void> finish_read;
     auto finish = finish_read.get_future().share();
     bool handed_over = false;
-    auto waiter = std::make_shared<fetch_waiter>(shards.at(0), [&](net::shard_id) -> std::function<void()> {
+    auto waiter = std::make_shared<shard_waiter>(shards.at(0), [&](shard_id) -> std::function<void()> {
         read_started.set_value();
         finish.wait(); // the owner is still reading when the fetch decides to answer
         return [&handed_over] { handed_over = true; };
@@ -142,4 +142,4 @@ TEST(fetch_waiter, withdrawing_waits_for_a_read_under_way) {
 }
 
 } // namespace
-} // namespace ms::broker
+} // namespace ms::net
