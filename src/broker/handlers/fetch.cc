@@ -197,46 +197,42 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
     const bool copy_records = available <= copy_answers_below_bytes;
     auto files = std::make_shared<file_backed_records>();
     shard_metrics& metrics = b.metrics_here();
-    for (size_t o = 0; o < plan->owners.size(); ++o) {
-        for (size_t i = 0; i < plan->items[o].size(); ++i) {
-            const fetch_item& item = plan->items[o][i];
-            fetch_outcome& out = results[o][i];
-            fetch_partition_answer& answer = r.responses[item.topic_index].partitions[item.partition_index];
-            answer.partition_index = model::partition_id(item.partition);
-            answer.error_code = out.error;
-            answer.high_watermark = out.high_watermark;
-            answer.last_stable_offset = out.high_watermark;
-            answer.log_start_offset = out.log_start;
-            if (request.isolation_level == 1) {
-                answer.aborted_transactions.emplace();
-            }
-            answer.records = iobuf{};
-            // The response's max_bytes over all owners; the first data always fits (KIP-74).
-            const auto bytes = static_cast<int64_t>(out.bytes);
-            if (bytes == 0 || (sent > 0 && sent + bytes > max_bytes)) {
-                continue;
-            }
-            sent += bytes;
-            std::optional<iobuf> stand_in;
-            if (!copy_records) {
-                stand_in = files->placeholder(out.slices);
-            }
-            if (stand_in) {
-                answer.records = std::move(*stand_in);
-            } else if (auto copy = read_slices(out.slices)) {
-                answer.records = std::move(*copy);
-            } else {
-                answer.error_code = error_code(kafka_error::kafka_storage_error);
-                any_error = true;
-                logging::get("fetch")->error("read of {}-{} failed: {}", item.topic, item.partition,
-                                             copy.error().message);
-                continue;
-            }
-            topic_stats& counters = metrics.topic(item.topic);
-            counters.fetched_bytes += out.bytes;
-            counters.fetched_records += out.records;
+    plan->for_each_answer(results, [&](const fetch_item& item, const fetch_outcome& out) {
+        fetch_partition_answer& answer = r.responses[item.topic_index].partitions[item.partition_index];
+        answer.partition_index = model::partition_id(item.partition);
+        answer.error_code = out.error;
+        answer.high_watermark = out.high_watermark;
+        answer.last_stable_offset = out.high_watermark;
+        answer.log_start_offset = out.log_start;
+        if (request.isolation_level == 1) {
+            answer.aborted_transactions.emplace();
         }
-    }
+        answer.records = iobuf{};
+        // The response's max_bytes over all owners; the first data always fits (KIP-74).
+        const auto bytes = static_cast<int64_t>(out.bytes);
+        if (bytes == 0 || (sent > 0 && sent + bytes > max_bytes)) {
+            return;
+        }
+        sent += bytes;
+        std::optional<iobuf> stand_in;
+        if (!copy_records) {
+            stand_in = files->placeholder(out.slices);
+        }
+        if (stand_in) {
+            answer.records = std::move(*stand_in);
+        } else if (auto copy = read_slices(out.slices)) {
+            answer.records = std::move(*copy);
+        } else {
+            answer.error_code = error_code(kafka_error::kafka_storage_error);
+            any_error = true;
+            logging::get("fetch")->error("read of {}-{} failed: {}", item.topic, item.partition,
+                                         copy.error().message);
+            return;
+        }
+        topic_stats& counters = metrics.topic(item.topic);
+        counters.fetched_bytes += out.bytes;
+        counters.fetched_records += out.records;
+    });
     // Partitions are answered in request order (the loop above fills slots by position); owners
     // that were never asked (an empty request) leave nothing to fill.
     handler_reply reply{std::move(r), false, std::move(files)};

@@ -83,23 +83,19 @@ boost::asio::awaitable<handler_reply> handle_list_offsets(request_context& ctx, 
     };
     auto results =
       co_await net::call_on_each<std::vector<lookup_outcome>>(b.shards(), plan->owners, look_up_there);
-    for (size_t o = 0; o < plan->owners.size(); ++o) {
-        for (size_t i = 0; i < plan->items[o].size(); ++i) {
-            const lookup_item& item = plan->items[o][i];
-            const lookup_outcome& out = results[o][i];
-            auto& answer = r.topics[item.topic_index].partitions[item.partition_index];
-            answer.error_code = out.error;
-            if (ctx.version == 0) {
-                if (out.error == 0 && out.offset.value() >= 0) {
-                    answer.old_style_offsets = {out.offset.value()};
-                }
-            } else {
-                answer.offset = out.offset;
-                answer.timestamp = out.timestamp;
-                answer.leader_epoch = model::leader_epoch(out.offset.value() >= 0 ? 0 : -1);
+    plan->for_each_answer(results, [&r, &ctx](const lookup_item& item, const lookup_outcome& out) {
+        auto& answer = r.topics[item.topic_index].partitions[item.partition_index];
+        answer.error_code = out.error;
+        if (ctx.version == 0) {
+            if (out.error == 0 && out.offset.value() >= 0) {
+                answer.old_style_offsets = {out.offset.value()};
             }
+        } else {
+            answer.offset = out.offset;
+            answer.timestamp = out.timestamp;
+            answer.leader_epoch = model::leader_epoch(out.offset.value() >= 0 ? 0 : -1);
         }
-    }
+    });
     co_return handler_reply{std::move(r)};
 }
 

@@ -24,6 +24,17 @@ struct owner_plan {
         items[static_cast<size_t>(slot - owners.begin())].push_back(std::move(item));
     }
 
+    // Calls fn(item, outcome) for every item with the outcome its owner returned for it
+    // (`outcomes` as net::call_on_each returns them: outcomes[o][i] answers items[o][i]).
+    template<typename Outcomes, typename Fn>
+    void for_each_answer(Outcomes& outcomes, Fn&& fn) const {
+        for (size_t o = 0; o < owners.size(); ++o) {
+            for (size_t i = 0; i < items[o].size(); ++i) {
+                fn(items[o][i], outcomes[o][i]);
+            }
+        }
+    }
+
     // REQUIRES: `owner` is one of owners.
     [[nodiscard]] const std::vector<Item>& items_for(net::shard_id owner) const {
         return items[static_cast<size_t>(std::find(owners.begin(), owners.end(), owner) - owners.begin())];

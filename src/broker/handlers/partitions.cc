@@ -127,14 +127,11 @@ boost::asio::awaitable<handler_reply> handle_delete_records(request_context& ctx
     };
     auto results =
       co_await net::call_on_each<std::vector<deletion_outcome>>(b.shards(), plan->owners, delete_there);
-    for (size_t o = 0; o < plan->owners.size(); ++o) {
-        for (size_t i = 0; i < plan->items[o].size(); ++i) {
-            const deletion_item& item = plan->items[o][i];
-            auto& answer = r.topics[item.topic_index].partitions[item.partition_index];
-            answer.error_code = results[o][i].error;
-            answer.low_watermark = results[o][i].low_watermark;
-        }
-    }
+    plan->for_each_answer(results, [&r](const deletion_item& item, const deletion_outcome& out) {
+        auto& answer = r.topics[item.topic_index].partitions[item.partition_index];
+        answer.error_code = out.error;
+        answer.low_watermark = out.low_watermark;
+    });
     co_return handler_reply{std::move(r)};
 }
 

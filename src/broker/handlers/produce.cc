@@ -237,26 +237,22 @@ boost::asio::awaitable<handler_reply> handle_produce(request_context& ctx, proto
       co_await net::call_on_each<std::vector<produce_outcome>>(b.shards(), std::move(targets), append_there);
     bool failed = false;
     shard_metrics& metrics = b.metrics_here();
-    for (size_t o = 0; o < plan->owners.size(); ++o) {
-        const auto& items = plan->items[o];
-        for (size_t i = 0; i < items.size(); ++i) {
-            const produce_outcome& out = results[o][i];
-            if (out.error == 0) {
-                topic_stats& counters = metrics.topic(items[i].topic);
-                counters.produced_bytes += out.bytes;
-                counters.produced_records += out.records;
-            }
-            auto& answer = r.responses[items[i].topic_index].partition_responses[items[i].partition_index];
-            answer.error_code = out.error;
-            answer.base_offset = out.base_offset;
-            answer.log_start_offset = out.log_start;
-            answer.log_append_time_ms = out.append_time;
-            if (!out.message.empty()) {
-                answer.error_message = out.message;
-            }
-            failed |= out.error != 0;
+    plan->for_each_answer(results, [&](const produce_item& item, const produce_outcome& out) {
+        if (out.error == 0) {
+            topic_stats& counters = metrics.topic(item.topic);
+            counters.produced_bytes += out.bytes;
+            counters.produced_records += out.records;
         }
-    }
+        auto& answer = r.responses[item.topic_index].partition_responses[item.partition_index];
+        answer.error_code = out.error;
+        answer.base_offset = out.base_offset;
+        answer.log_start_offset = out.log_start;
+        answer.log_append_time_ms = out.append_time;
+        if (!out.message.empty()) {
+            answer.error_message = out.message;
+        }
+        failed |= out.error != 0;
+    });
     if (request.acks == 0) {
         // No answer is sent; an error can only be signalled by closing the connection (as Kafka does).
         handler_reply silent; // no response (built field by field: GCC 12 -O1 misreads the braced form)
