@@ -62,22 +62,28 @@ list_offsets(client::kafka_connection& conn, const fetch_loop_settings& s, int64
     return offsets;
 }
 
-// The whole batches of one partition's answer, in order; stops at a partial batch at the end
-// (the broker cuts answers at byte limits, not at batch ends).
+// The whole batches of one partition's answer, in order, until fn returns false; stops at a
+// partial batch at the end (the broker cuts answers at byte limits, not at batch ends). False
+// when a header does not parse or declares a batch shorter than its own header: nothing after
+// it can be trusted, and its CRC range would lie outside the batch.
 template<typename Fn>
-void for_each_whole_batch(std::span<const std::byte> all, Fn&& fn) {
+bool for_each_whole_batch(std::span<const std::byte> all, Fn&& fn) {
     size_t pos = 0;
     while (all.size() - pos >= model::batch_header_size) {
         const auto rest = all.subspan(pos);
         auto header = model::peek_batch_header(rest);
-        if (!header || header->batch_length < 0 || rest.size() < header->size_bytes()) {
-            return;
+        if (!header || header->batch_length < 0 || header->size_bytes() < model::batch_header_size) {
+            return false;
+        }
+        if (rest.size() < header->size_bytes()) {
+            return true;
         }
         pos += header->size_bytes();
         if (!fn(*header, rest.first(header->size_bytes()))) {
-            return;
+            return true;
         }
     }
+    return true;
 }
 
 // A partition's records as one span (an answer read into one buffer has one piece).
@@ -126,7 +132,8 @@ void advance_past(const protocol::fetch_response& response,
             }
             partition_cursor& cursor = cursors[found->second];
             iobuf linear;
-            for_each_whole_batch(
+            // A damaged header stops here; the check of the same answer reports it.
+            (void)for_each_whole_batch(
               contiguous(*p.records, linear),
               [&cursor](const model::record_batch_header& header, std::span<const std::byte>) {
                   cursor.next = std::max(cursor.next, header.last_offset().value() + 1);
@@ -231,7 +238,7 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
                     continue;
                 }
                 iobuf linear;
-                for_each_whole_batch(
+                const bool trusted = for_each_whole_batch(
                   contiguous(*p.records, linear),
                   [&](const model::record_batch_header& header, std::span<const std::byte> batch) {
                       if (settings.check_crc &&
@@ -268,6 +275,10 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
                       cursor->next = header.last_offset().value() + 1;
                       return true;
                   });
+                if (!trusted && out.failure.empty()) {
+                    out.failure = fmt::format("{}-{}: a batch header after offset {} is damaged",
+                                              settings.topic, cursor->partition, cursor->next);
+                }
                 if (!out.failure.empty()) {
                     return;
                 }
