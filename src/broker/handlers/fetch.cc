@@ -7,7 +7,6 @@
 // first non-empty partition always gets at least one whole batch (KIP-74), so a consumer can
 // always make progress. Both isolation levels read up to the log end: without transactions the
 // last stable offset is the high watermark, which on one node is the log end.
-#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -147,11 +146,10 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
         std::shared_ptr<fetch_waiter> waiter;
         if (may_wait) {
             auto read_here = [&b, plan, max_bytes, handed](net::shard_id owner) -> std::function<void()> {
-                const auto at = std::find(plan->owners.begin(), plan->owners.end(), owner);
-                if (at == plan->owners.end()) {
+                const size_t index = plan->index_of(owner);
+                if (index == plan->owners.size()) {
                     return {};
                 }
-                const auto index = static_cast<size_t>(at - plan->owners.begin());
                 auto outcomes = read_on_owner(b.partitions_on(owner), plan->items[index], max_bytes, nullptr);
                 return [handed, index, outcomes = std::move(outcomes)]() mutable {
                     *handed = handover{index, std::move(outcomes)};

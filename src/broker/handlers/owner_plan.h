@@ -35,9 +35,14 @@ struct owner_plan {
         }
     }
 
+    // The position of `owner` in owners; owners.size() when it is not one of them.
+    [[nodiscard]] size_t index_of(net::shard_id owner) const {
+        return static_cast<size_t>(std::find(owners.begin(), owners.end(), owner) - owners.begin());
+    }
+
     // REQUIRES: `owner` is one of owners.
     [[nodiscard]] const std::vector<Item>& items_for(net::shard_id owner) const {
-        return items[static_cast<size_t>(std::find(owners.begin(), owners.end(), owner) - owners.begin())];
+        return items[index_of(owner)];
     }
 };
 
