@@ -6,6 +6,7 @@
 #include "model/record_batch.h"
 #include "model/record_batch_builder.h"
 #include "model/record_reader.h"
+#include "model/record_set.h"
 
 namespace ms::client {
 
@@ -69,68 +70,67 @@ result<decoded_records, std::string> decode_records(std::span<const std::byte> b
     decoded_records out;
     out.next_offset = from;
     model::record_reader reader;
-    size_t pos = 0;
-    while (bytes.size() - pos >= model::batch_header_size) {
-        const auto rest = bytes.subspan(pos);
-        auto header = model::peek_batch_header(rest);
-        if (!header) {
-            return unexpected(fmt::format("partition {}: a batch header near offset {} does not parse",
-                                          partition, out.next_offset));
-        }
-        if (header->batch_length < 0 || header->size_bytes() < model::batch_header_size) {
-            return unexpected(fmt::format("partition {}: batch at offset {} declares length {}", partition,
-                                          header->base_offset.value(), header->batch_length));
-        }
-        if (rest.size() < header->size_bytes()) {
-            break; // a partial batch at the end: fetched again from next_offset
-        }
-        const auto batch = rest.first(header->size_bytes());
-        pos += batch.size();
-        if (crc32c(0, batch.subspan(model::batch_crc_covered_from)) != header->crc) {
-            return unexpected(fmt::format("partition {}: batch at offset {} has a bad CRC", partition,
-                                          header->base_offset.value()));
-        }
-        const int64_t last = header->last_offset().value();
-        if (last < out.next_offset) {
-            continue; // entirely before the fetch position
-        }
-        out.next_offset = last + 1;
-        if (header->attributes.control()) {
-            continue;
-        }
-        if (auto reset = reader.reset(batch); !reset) {
-            return unexpected(fmt::format("partition {}: batch at offset {} does not parse: {}", partition,
-                                          header->base_offset.value(), model::describe(reset.error())));
-        }
-        const bool append_time = header->attributes.ts_type() == model::timestamp_type::log_append_time;
-        bool bad_headers = false;
-        auto walked = reader.for_each([&](const model::record_view& rec) {
-            const int64_t offset = header->base_offset.value() + rec.offset_delta;
-            if (offset < from || bad_headers) {
-                return;
-            }
-            client_record r;
-            r.partition = partition;
-            r.offset = offset;
-            r.log_append_time = append_time;
-            r.timestamp_ms = append_time ? header->max_timestamp.value()
-                                         : header->base_timestamp.value() + rec.timestamp_delta;
-            if (rec.key) {
-                r.key = to_string(*rec.key);
-            }
-            if (rec.value) {
-                r.value = to_string(*rec.value);
-            }
-            if (!parse_headers(rec.headers, rec.header_count, r.headers)) {
-                bad_headers = true;
-                return;
-            }
-            out.records.push_back(std::move(r));
-        });
-        if (!walked || bad_headers) {
-            return unexpected(fmt::format("partition {}: the records of the batch at offset {} do not parse",
-                                          partition, header->base_offset.value()));
-        }
+    std::string failure;
+    // A partial batch at the end is fetched again from next_offset.
+    const auto walk = model::for_each_whole_batch(
+      bytes, [&](const model::record_batch_header& header, std::span<const std::byte> batch) {
+          if (crc32c(0, batch.subspan(model::batch_crc_covered_from)) != header.crc) {
+              failure = fmt::format("partition {}: batch at offset {} has a bad CRC", partition,
+                                    header.base_offset.value());
+              return false;
+          }
+          const int64_t last = header.last_offset().value();
+          if (last < out.next_offset) {
+              return true; // entirely before the fetch position
+          }
+          out.next_offset = last + 1;
+          if (header.attributes.control()) {
+              return true;
+          }
+          if (auto reset = reader.reset(batch); !reset) {
+              failure = fmt::format("partition {}: batch at offset {} does not parse: {}", partition,
+                                    header.base_offset.value(), model::describe(reset.error()));
+              return false;
+          }
+          const bool append_time = header.attributes.ts_type() == model::timestamp_type::log_append_time;
+          bool bad_headers = false;
+          auto walked = reader.for_each([&](const model::record_view& rec) {
+              const int64_t offset = header.base_offset.value() + rec.offset_delta;
+              if (offset < from || bad_headers) {
+                  return;
+              }
+              client_record r;
+              r.partition = partition;
+              r.offset = offset;
+              r.log_append_time = append_time;
+              r.timestamp_ms = append_time ? header.max_timestamp.value()
+                                           : header.base_timestamp.value() + rec.timestamp_delta;
+              if (rec.key) {
+                  r.key = to_string(*rec.key);
+              }
+              if (rec.value) {
+                  r.value = to_string(*rec.value);
+              }
+              if (!parse_headers(rec.headers, rec.header_count, r.headers)) {
+                  bad_headers = true;
+                  return;
+              }
+              out.records.push_back(std::move(r));
+          });
+          if (!walked || bad_headers) {
+              failure = fmt::format("partition {}: the records of the batch at offset {} do not parse",
+                                    partition, header.base_offset.value());
+              return false;
+          }
+          return true;
+      });
+    if (!failure.empty()) {
+        return unexpected(std::move(failure));
+    }
+    if (walk.end == model::record_set_end::damaged) {
+        return unexpected(fmt::format("partition {}: a damaged batch header (batchLength below a header's "
+                                      "size) where offset {} was expected",
+                                      partition, out.next_offset));
     }
     return out;
 }

@@ -8,6 +8,7 @@
 #include "base/logging.h"
 #include "model/record_batch_builder.h"
 #include "model/record_reader.h"
+#include "model/record_set.h"
 
 namespace ms::broker::groups {
 
@@ -81,35 +82,40 @@ result<load_report, std::string> load_groups(partition_manager& partitions, int3
                 if (auto r = slice.source->read_exact(slice.position, buffer); !r) {
                     return unexpected(fmt::format("{}-{}: {}", offsets_topic, index, r.error().message));
                 }
-                std::span<const std::byte> rest(buffer);
-                while (!rest.empty()) {
-                    auto header = model::peek_batch_header(rest);
-                    if (!header || header->size_bytes() > rest.size()) {
-                        return unexpected(
-                          fmt::format("{}-{}: a damaged batch in the log", offsets_topic, index));
-                    }
-                    if (!reader.reset(rest.first(header->size_bytes()))) {
-                        return unexpected(
-                          fmt::format("{}-{}: a batch that cannot be read", offsets_topic, index));
-                    }
-                    auto walked = reader.for_each([&](const model::record_view& rec) {
-                        ++report.records;
-                        if (!rec.key) {
-                            ++report.skipped;
-                            return;
-                        }
-                        auto applied = groups.replay(index, *rec.key, rec.value);
-                        if (!applied) {
-                            ++report.skipped;
-                            log->warn("{}-{}: skipping a record at offset {}: {}", offsets_topic, index,
-                                      header->base_offset.value() + rec.offset_delta, applied.error());
-                        }
-                    });
-                    if (!walked) {
-                        return unexpected(fmt::format("{}-{}: records that cannot be read at offset {}",
-                                                      offsets_topic, index, header->base_offset.value()));
-                    }
-                    rest = rest.subspan(header->size_bytes());
+                // The log holds whole batches only: a partial or damaged one is damage.
+                std::string failure;
+                const auto walk = model::for_each_whole_batch(
+                  buffer, [&](const model::record_batch_header& header, std::span<const std::byte> batch) {
+                      if (!reader.reset(batch)) {
+                          failure = fmt::format("{}-{}: a batch that cannot be read at offset {}",
+                                                offsets_topic, index, header.base_offset.value());
+                          return false;
+                      }
+                      auto walked = reader.for_each([&](const model::record_view& rec) {
+                          ++report.records;
+                          if (!rec.key) {
+                              ++report.skipped;
+                              return;
+                          }
+                          auto applied = groups.replay(index, *rec.key, rec.value);
+                          if (!applied) {
+                              ++report.skipped;
+                              log->warn("{}-{}: skipping a record at offset {}: {}", offsets_topic, index,
+                                        header.base_offset.value() + rec.offset_delta, applied.error());
+                          }
+                      });
+                      if (!walked) {
+                          failure = fmt::format("{}-{}: records that cannot be read at offset {}",
+                                                offsets_topic, index, header.base_offset.value());
+                          return false;
+                      }
+                      return true;
+                  });
+                if (!failure.empty()) {
+                    return unexpected(std::move(failure));
+                }
+                if (walk.end != model::record_set_end::complete) {
+                    return unexpected(fmt::format("{}-{}: a damaged batch in the log", offsets_topic, index));
                 }
             }
             next = read->next_offset;

@@ -9,6 +9,7 @@
 
 #include "base/crc32c.h"
 #include "model/record_reader.h"
+#include "model/record_set.h"
 #include "protocol/kafka_error.h"
 #include "protocol/messages/all.h"
 
@@ -62,30 +63,6 @@ list_offsets(client::kafka_connection& conn, const fetch_loop_settings& s, int64
     return offsets;
 }
 
-// The whole batches of one partition's answer, in order, until fn returns false; stops at a
-// partial batch at the end (the broker cuts answers at byte limits, not at batch ends). False
-// when a header does not parse or declares a batch shorter than its own header: nothing after
-// it can be trusted, and its CRC range would lie outside the batch.
-template<typename Fn>
-bool for_each_whole_batch(std::span<const std::byte> all, Fn&& fn) {
-    size_t pos = 0;
-    while (all.size() - pos >= model::batch_header_size) {
-        const auto rest = all.subspan(pos);
-        auto header = model::peek_batch_header(rest);
-        if (!header || header->batch_length < 0 || header->size_bytes() < model::batch_header_size) {
-            return false;
-        }
-        if (rest.size() < header->size_bytes()) {
-            return true;
-        }
-        pos += header->size_bytes();
-        if (!fn(*header, rest.first(header->size_bytes()))) {
-            return true;
-        }
-    }
-    return true;
-}
-
 // A partition's records as one span (an answer read into one buffer has one piece).
 std::span<const std::byte> contiguous(const iobuf& records, iobuf& linear) {
     if (records.piece_count() == 1) {
@@ -133,7 +110,7 @@ void advance_past(const protocol::fetch_response& response,
             partition_cursor& cursor = cursors[found->second];
             iobuf linear;
             // A damaged header stops here; the check of the same answer reports it.
-            (void)for_each_whole_batch(
+            (void)model::for_each_whole_batch(
               contiguous(*p.records, linear),
               [&cursor](const model::record_batch_header& header, std::span<const std::byte>) {
                   cursor.next = std::max(cursor.next, header.last_offset().value() + 1);
@@ -238,7 +215,7 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
                     continue;
                 }
                 iobuf linear;
-                const bool trusted = for_each_whole_batch(
+                const auto walk = model::for_each_whole_batch(
                   contiguous(*p.records, linear),
                   [&](const model::record_batch_header& header, std::span<const std::byte> batch) {
                       if (settings.check_crc &&
@@ -275,7 +252,7 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
                       cursor->next = header.last_offset().value() + 1;
                       return true;
                   });
-                if (!trusted && out.failure.empty()) {
+                if (walk.end == model::record_set_end::damaged) {
                     out.failure = fmt::format("{}-{}: a batch header after offset {} is damaged",
                                               settings.topic, cursor->partition, cursor->next);
                 }
