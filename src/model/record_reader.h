@@ -69,6 +69,9 @@ public:
     [[nodiscard]] std::span<const std::byte> records() const noexcept { return _records; }
     // Records not yet returned by next().
     [[nodiscard]] int32_t remaining() const noexcept { return _header.record_count - _index; }
+    // Bytes of records() parsed so far: for an uncompressed batch, the next record starts
+    // batch_header_size + consumed() bytes into the batch.
+    [[nodiscard]] size_t consumed() const noexcept { return _pos; }
 
 private:
     void clear() noexcept;

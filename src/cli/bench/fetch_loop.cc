@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "base/crc32c.h"
+#include "cli/bench/checked_batch.h"
 #include "model/record_reader.h"
 #include "model/record_set.h"
 #include "protocol/kafka_error.h"
@@ -166,6 +166,7 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
     request.min_bytes = 1;
     request.max_bytes = settings.max_bytes;
     model::record_reader reader;
+    std::vector<model::record_view> kept; // a batch's records for `visit`, once its CRC matched
     // One Fetch is always on its way while the previous answer is checked and parsed, as Kafka's
     // consumers prefetch: `cursors` is where the answer being read started, `ahead` where the
     // Fetch in flight starts.
@@ -196,8 +197,7 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
         sent = steady::now();
         in_flight = send_fetch(*conn, wrapped, *version, settings, ahead);
 
-        uint64_t messages = 0;
-        uint64_t bytes = 0;
+        checked_records tally;
         for (const auto& t : response.responses) {
             for (const auto& p : t.partitions) {
                 const auto found = cursor_of.find(p.partition_index.value());
@@ -218,38 +218,18 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
                 const auto walk = model::for_each_whole_batch(
                   contiguous(*p.records, linear),
                   [&](const model::record_batch_header& header, std::span<const std::byte> batch) {
-                      if (settings.check_crc &&
-                          crc32c(0, batch.subspan(model::batch_crc_covered_from)) != header.crc) {
-                          out.failure = fmt::format("{}-{}: batch at offset {} has a bad CRC", settings.topic,
-                                                    cursor->partition, header.base_offset.value());
+                      kept.clear();
+                      auto read = read_checked_batch(reader, header, batch, settings.check_crc, cursor->next,
+                                                     visit ? &kept : nullptr, tally);
+                      if (!read) {
+                          out.failure =
+                            fmt::format("{}-{}: {}", settings.topic, cursor->partition, read.error());
                           return false;
                       }
-                      if (header.last_offset().value() < cursor->next) {
-                          return true; // starts before the fetch offset (inside a batch already read)
+                      for (const auto& rec : kept) {
+                          visit(rec, received);
                       }
-                      if (auto reset = reader.reset(batch); !reset) {
-                          out.failure = fmt::format(
-                            "{}-{}: batch at offset {} does not parse: {}", settings.topic, cursor->partition,
-                            header.base_offset.value(), model::describe(reset.error()));
-                          return false;
-                      }
-                      auto walked = reader.for_each([&](const model::record_view& rec) {
-                          if (header.base_offset.value() + rec.offset_delta < cursor->next) {
-                              return;
-                          }
-                          ++messages;
-                          bytes += (rec.key ? rec.key->size() : 0) + (rec.value ? rec.value->size() : 0);
-                          if (visit) {
-                              visit(rec, received);
-                          }
-                      });
-                      if (!walked) {
-                          out.failure = fmt::format(
-                            "{}-{}: records at offset {} do not parse: {}", settings.topic, cursor->partition,
-                            header.base_offset.value(), model::describe(walked.error()));
-                          return false;
-                      }
-                      cursor->next = header.last_offset().value() + 1;
+                      cursor->next = std::max(cursor->next, header.last_offset().value() + 1);
                       return true;
                   });
                 if (walk.end == model::record_set_end::damaged) {
@@ -261,11 +241,11 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
                 }
             }
         }
-        out.messages += messages;
-        out.bytes += bytes;
-        live.messages.fetch_add(messages, std::memory_order_relaxed);
-        live.bytes.fetch_add(bytes, std::memory_order_relaxed);
-        if (messages > 0 && (!stop.claim(static_cast<int64_t>(messages)) || stop.exhausted())) {
+        out.messages += tally.messages;
+        out.bytes += tally.bytes;
+        live.messages.fetch_add(tally.messages, std::memory_order_relaxed);
+        live.bytes.fetch_add(tally.bytes, std::memory_order_relaxed);
+        if (tally.messages > 0 && (!stop.claim(static_cast<int64_t>(tally.messages)) || stop.exhausted())) {
             return;
         }
     }
