@@ -72,7 +72,7 @@ result<decoded_records, std::string> decode_records(std::span<const std::byte> b
     model::record_reader reader;
     std::string failure;
     // A partial batch at the end is fetched again from next_offset.
-    const auto walk = model::for_each_whole_batch(
+    const auto end = model::for_each_whole_batch(
       bytes, [&](const model::record_batch_header& header, std::span<const std::byte> batch) {
           if (crc32c(0, batch.subspan(model::batch_crc_covered_from)) != header.crc) {
               failure = fmt::format("partition {}: batch at offset {} has a bad CRC", partition,
@@ -127,7 +127,7 @@ result<decoded_records, std::string> decode_records(std::span<const std::byte> b
     if (!failure.empty()) {
         return unexpected(std::move(failure));
     }
-    if (walk.end == model::record_set_end::damaged) {
+    if (end == model::record_set_end::damaged) {
         return unexpected(fmt::format("partition {}: a damaged batch header (batchLength below a header's "
                                       "size) where offset {} was expected",
                                       partition, out.next_offset));

@@ -22,39 +22,30 @@ enum class record_set_end {
     damaged,      // a header declares a batchLength below a header's size: nothing after it can be trusted
 };
 
-struct record_set_walk {
-    record_set_end end = record_set_end::complete;
-    size_t whole_bytes = 0; // bytes of the batches visited, up to the partial tail or damaged header
-};
-
 // Calls visit(const record_batch_header&, std::span<const std::byte> batch) -> bool for each whole
-// batch in order, until it returns false.
+// batch in order, until it returns false; returns how the walk ended.
 template<typename Visitor>
-record_set_walk for_each_whole_batch(std::span<const std::byte> bytes, Visitor&& visit) {
-    record_set_walk walk;
-    while (walk.whole_bytes < bytes.size()) {
-        const auto rest = bytes.subspan(walk.whole_bytes);
+record_set_end for_each_whole_batch(std::span<const std::byte> bytes, Visitor&& visit) {
+    size_t pos = 0;
+    while (pos < bytes.size()) {
+        const auto rest = bytes.subspan(pos);
         auto header = peek_batch_header(rest);
         if (!header) { // fewer bytes than a header
-            walk.end = record_set_end::partial_tail;
-            return walk;
+            return record_set_end::partial_tail;
         }
         if (header->batch_length < 0 || header->size_bytes() < batch_header_size) {
-            walk.end = record_set_end::damaged;
-            return walk;
+            return record_set_end::damaged;
         }
         if (rest.size() < header->size_bytes()) {
-            walk.end = record_set_end::partial_tail;
-            return walk;
+            return record_set_end::partial_tail;
         }
         const auto batch = rest.first(header->size_bytes());
-        walk.whole_bytes += batch.size();
+        pos += batch.size();
         if (!visit(*header, batch)) {
-            walk.end = record_set_end::stopped;
-            return walk;
+            return record_set_end::stopped;
         }
     }
-    return walk;
+    return record_set_end::complete;
 }
 
 } // namespace ms::model

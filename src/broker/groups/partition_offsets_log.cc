@@ -84,7 +84,7 @@ result<load_report, std::string> load_groups(partition_manager& partitions, int3
                 }
                 // The log holds whole batches only: a partial or damaged one is damage.
                 std::string failure;
-                const auto walk = model::for_each_whole_batch(
+                const auto end = model::for_each_whole_batch(
                   buffer, [&](const model::record_batch_header& header, std::span<const std::byte> batch) {
                       if (!reader.reset(batch)) {
                           failure = fmt::format("{}-{}: a batch that cannot be read at offset {}",
@@ -114,7 +114,7 @@ result<load_report, std::string> load_groups(partition_manager& partitions, int3
                 if (!failure.empty()) {
                     return unexpected(std::move(failure));
                 }
-                if (walk.end != model::record_set_end::complete) {
+                if (end != model::record_set_end::complete) {
                     return unexpected(fmt::format("{}-{}: a damaged batch in the log", offsets_topic, index));
                 }
             }

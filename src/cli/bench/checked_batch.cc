@@ -42,16 +42,16 @@ result<void, std::string> read_checked_batch(model::record_reader& reader,
                                              std::span<const std::byte> batch, bool check_crc, int64_t from,
                                              std::vector<model::record_view>* keep, checked_records& tally) {
     const int64_t base = header.base_offset.value();
+    const auto bad_crc = [base] { return unexpected(fmt::format("batch at offset {} has a bad CRC", base)); };
     running_crc crc(batch.subspan(model::batch_crc_covered_from));
-    const bool compressed = header.attributes.codec() != model::compression::none;
-    if (header.last_offset().value() < from) { // all of it read already: checked, not parsed again
-        if (check_crc && crc.whole() != header.crc) {
-            return unexpected(fmt::format("batch at offset {} has a bad CRC", base));
-        }
-        return {};
+    const bool already_read = header.last_offset().value() < from; // checked, not parsed again
+    // The CRC runs ahead of the parse over an uncompressed batch; any other is checked whole first.
+    const bool windowed = check_crc && !already_read && header.attributes.codec() == model::compression::none;
+    if (check_crc && !windowed && crc.whole() != header.crc) {
+        return bad_crc();
     }
-    if (check_crc && compressed && crc.whole() != header.crc) {
-        return unexpected(fmt::format("batch at offset {} has a bad CRC", base));
+    if (already_read) {
+        return {};
     }
     if (auto reset = reader.reset(batch); !reset) {
         return unexpected(
@@ -59,20 +59,22 @@ result<void, std::string> read_checked_batch(model::record_reader& reader,
     }
     // Where the records section starts, counted in covered bytes.
     constexpr size_t records_in_covered = model::batch_header_size - model::batch_crc_covered_from;
-    checked_records found;
     const size_t kept_before = keep != nullptr ? keep->size() : 0;
+    const auto drop_kept = [keep, kept_before] {
+        if (keep != nullptr) {
+            keep->resize(kept_before);
+        }
+    };
+    checked_records found;
     for (;;) {
-        if (check_crc && !compressed) {
+        if (windowed) {
             crc.cover_to(records_in_covered + reader.consumed() + crc_window_bytes);
         }
         auto rec = reader.next();
         if (!rec) {
-            if (keep != nullptr) {
-                keep->resize(kept_before);
-            }
-            if (check_crc && !compressed && crc.whole() != header.crc) {
-                return unexpected(
-                  fmt::format("batch at offset {} has a bad CRC", base)); // the likelier cause
+            drop_kept();
+            if (windowed && crc.whole() != header.crc) {
+                return bad_crc(); // the likelier cause
             }
             return unexpected(
               fmt::format("records at offset {} do not parse: {}", base, model::describe(rec.error())));
@@ -90,11 +92,9 @@ result<void, std::string> read_checked_batch(model::record_reader& reader,
             keep->push_back(r);
         }
     }
-    if (check_crc && !compressed && crc.whole() != header.crc) {
-        if (keep != nullptr) {
-            keep->resize(kept_before);
-        }
-        return unexpected(fmt::format("batch at offset {} has a bad CRC", base));
+    if (windowed && crc.whole() != header.crc) {
+        drop_kept();
+        return bad_crc();
     }
     tally.messages += found.messages;
     tally.bytes += found.bytes;

@@ -215,7 +215,7 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
                     continue;
                 }
                 iobuf linear;
-                const auto walk = model::for_each_whole_batch(
+                const auto end = model::for_each_whole_batch(
                   contiguous(*p.records, linear),
                   [&](const model::record_batch_header& header, std::span<const std::byte> batch) {
                       kept.clear();
@@ -232,7 +232,7 @@ void run_fetch_loop(const fetch_loop_settings& settings, const record_visitor& v
                       cursor->next = std::max(cursor->next, header.last_offset().value() + 1);
                       return true;
                   });
-                if (walk.end == model::record_set_end::damaged) {
+                if (end == model::record_set_end::damaged) {
                     out.failure = fmt::format("{}-{}: a batch header after offset {} is damaged",
                                               settings.topic, cursor->partition, cursor->next);
                 }
