@@ -132,21 +132,21 @@ result<void, std::string> broker::load_cluster_id() {
 
 result<void, std::string> broker::lock_data_dir() {
     const auto path = _config.data_dir / ".lock";
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        return unexpected(fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+    auto lock = storage::file::open(path, storage::open_mode::read_write_create);
+    if (!lock) {
+        return unexpected(lock.error().message);
     }
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        const int e = errno;
-        ::close(fd);
-        if (e == EWOULDBLOCK) {
+    if (::flock(lock->fd(), LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) {
             return unexpected(fmt::format("data directory {} is in use by another running broker; stop it or "
                                           "choose another --data-dir",
                                           _config.data_dir.string()));
         }
-        return unexpected(fmt::format("cannot lock {}: {}", path.string(), std::strerror(e)));
+        return unexpected(fmt::format("cannot lock {}: {}", path.string(), std::strerror(errno)));
     }
-    _lock_fd = fd; // held (and the lock with it) until the process exits
+    // Held (and the lock with it) until the broker is destroyed. Opened before any log, it is
+    // also the descriptor whose syncfs at shutdown reports every writeback error since.
+    _data_dir_lock = std::move(*lock);
     return {};
 }
 
@@ -291,7 +291,7 @@ void broker::stop() {
             _timers[shard].retention->cancel();
             _timers[shard].compaction->cancel();
         }
-        _managers[shard]->close_all();
+        _managers[shard]->close_all(_data_dir_lock.is_open() ? &_data_dir_lock : nullptr);
     });
     _shards.stop();
     log->info("shutdown complete: every log synced and closed cleanly");

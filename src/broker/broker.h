@@ -25,6 +25,7 @@
 #include "broker/topic_table.h"
 #include "net/server.h"
 #include "net/shard.h"
+#include "storage/file.h"
 #include "storage/flusher.h"
 
 namespace ms::broker {
@@ -175,7 +176,7 @@ private:
     std::atomic<bool> _stopping{false}; // read by the shards' retention loops
     std::atomic<bool> _serving{false};  // started and not stopping (the admin API's /v1/ready)
     bool _shards_running = false;
-    int _lock_fd = -1;
+    storage::file _data_dir_lock; // data_dir/.lock, flock'ed; see lock_data_dir()
 };
 
 } // namespace ms::broker

@@ -29,7 +29,7 @@ partition_manager::partition_manager(net::shard& home, storage::flusher& flush, 
 
 partition_manager::~partition_manager() {
     try {
-        close_all();
+        close_all(nullptr);
     } catch (const std::exception& e) { // logging can throw; a destructor must not
         (void)std::fprintf(stderr, "closing partitions: %s\n", e.what());
     } catch (...) {
@@ -178,7 +178,7 @@ void partition_manager::run_compaction() {
     }
 }
 
-void partition_manager::close_all() {
+void partition_manager::close_all(const storage::file* filesystem) {
     std::vector<std::unique_ptr<partition>> closing;
     for (auto& [name, slots] : _topics) {
         for (auto& p : slots) {
@@ -190,25 +190,29 @@ void partition_manager::close_all() {
     }
     _topics.clear();
     _count = 0;
-    // Each log's final sync, index and checkpoint writes run at once on several threads (with
-    // 10,000 partitions, one after the other took 13 s); the steps before and after stay here.
+    // Each log's final syncs and checkpoint writes run together (flusher::run_together: with
+    // 10,000 partitions, one after the other took 13 s, file by file on 8 threads 4-5 s); the
+    // steps before and after stay here.
     std::vector<std::variant<storage::flush_job, storage::result<void>>> steps;
-    std::vector<std::optional<storage::result<void>>> synced(closing.size());
     steps.reserve(closing.size());
     for (auto& p : closing) {
         steps.push_back(p->log->begin_close());
     }
-    parallel_for(steps.size(), _flush.thread_count(), [&](size_t i) {
-        if (const auto* job = std::get_if<storage::flush_job>(&steps[i])) {
-            synced[i].emplace(storage::flusher::run(*job));
+    std::vector<const storage::flush_job*> jobs;
+    for (const auto& step : steps) {
+        if (const auto* job = std::get_if<storage::flush_job>(&step)) {
+            jobs.push_back(job);
         }
-    });
+    }
+    auto synced = storage::flusher::run_together(jobs, filesystem, _flush.thread_count());
+    size_t next_synced = 0;
     for (size_t i = 0; i < closing.size(); ++i) {
         // Without a job, begin_close() already had the outcome (closed before, or failed).
-        auto closed = synced[i] ? closing[i]->log->finish_close(std::move(*synced[i]))
-                                : std::get<storage::result<void>>(std::move(steps[i]));
+        auto closed = std::holds_alternative<storage::flush_job>(steps[i])
+                        ? closing[i]->log->finish_close(std::move(synced[next_synced++]))
+                        : std::get<storage::result<void>>(std::move(steps[i]));
         if (!closed) {
-            logging::get("broker")->error("closing {}: {} (the next start will scan this log)",
+            logging::get("broker")->error("closing {}: {} (the next start may scan this log)",
                                           closing[i]->log->dir().string(), closed.error().message);
         }
     }

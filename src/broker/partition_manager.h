@@ -63,8 +63,9 @@ public:
     // is due: one pass over the segment sizes of each compacted log. Call it periodically.
     void run_compaction();
     // Clean shutdown: syncs and closes every log (writing the clean checkpoints), the final I/O of
-    // many logs at once.
-    void close_all();
+    // many logs at once. `filesystem`, when given, is a descriptor on the data directory's
+    // filesystem opened before any log was written (see flusher::run_together).
+    void close_all(const storage::file* filesystem);
     [[nodiscard]] size_t size() const noexcept { return _count; }
     // Calls fn(topic, index, partition) for every partition here, topics in name order.
     template<typename Fn>

@@ -39,7 +39,7 @@ enum class fault_op : uint8_t {
     read,     // pread(2)
     write,    // pwritev(2)
     truncate, // ftruncate(2)
-    datasync, // fdatasync(2) and fsync(2), of files and directories
+    datasync, // fdatasync(2), fsync(2) of files and directories, syncfs(2)
     rename,   // rename(2)
     unlink,   // unlink(2)
     stat,     // fstat(2), stat(2): file sizes and modification times

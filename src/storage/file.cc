@@ -206,6 +206,21 @@ result<void> file::datasync() const {
     return {};
 }
 
+result<void> file::sync_filesystem() const {
+    if (fault_injection::injected(fault_op::datasync, _path) || ::syncfs(_fd) != 0) {
+        return unexpected(system_error(errno, fmt::format("syncfs (the filesystem of {})", _path.string())));
+    }
+    return {};
+}
+
+result<uint64_t> file::device() const {
+    struct stat st {};
+    if (fault_injection::injected(fault_op::stat, _path) || ::fstat(_fd, &st) != 0) {
+        return unexpected(system_error(errno, fmt::format("fstat {}", _path.string())));
+    }
+    return static_cast<uint64_t>(st.st_dev);
+}
+
 result<void> file::close() {
     if (_fd < 0) {
         return {};
@@ -229,7 +244,10 @@ result<void> sync_directory(const std::filesystem::path& dir) {
     return {};
 }
 
-result<void> write_file_synced(const std::filesystem::path& path, std::span<const std::byte> bytes) {
+namespace {
+
+result<void> write_whole_file(const std::filesystem::path& path, std::span<const std::byte> bytes,
+                              bool synced) {
     auto f = file::open(path, open_mode::read_write_create);
     if (!f) {
         return unexpected(std::move(f.error()));
@@ -240,22 +258,43 @@ result<void> write_file_synced(const std::filesystem::path& path, std::span<cons
     if (auto r = f->write_all(0, bytes); !r) {
         return r;
     }
-    if (auto r = f->datasync(); !r) {
-        return r;
+    if (synced) {
+        if (auto r = f->datasync(); !r) {
+            return r;
+        }
     }
     return f->close();
 }
 
-result<void> write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes) {
+std::filesystem::path temp_path_for(const std::filesystem::path& path) {
     std::filesystem::path tmp = path;
     tmp += ".tmp";
-    if (auto r = write_file_synced(tmp, bytes); !r) {
+    return tmp;
+}
+
+} // namespace
+
+result<void> write_file_synced(const std::filesystem::path& path, std::span<const std::byte> bytes) {
+    return write_whole_file(path, bytes, true);
+}
+
+result<void> write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes) {
+    const auto tmp = temp_path_for(path);
+    if (auto r = write_whole_file(tmp, bytes, true); !r) {
         return r;
     }
     if (auto r = rename_file(tmp, path); !r) {
         return r;
     }
     return sync_directory(path.parent_path());
+}
+
+result<void> replace_file_unsynced(const std::filesystem::path& path, std::span<const std::byte> bytes) {
+    const auto tmp = temp_path_for(path);
+    if (auto r = write_whole_file(tmp, bytes, false); !r) {
+        return r;
+    }
+    return rename_file(tmp, path);
 }
 
 result<void> rename_file(const std::filesystem::path& from, const std::filesystem::path& to) {
@@ -323,7 +362,8 @@ result<file_stat> stat_file(const std::filesystem::path& path) {
     }
     constexpr int64_t ns_per_ms = 1'000'000;
     return file_stat{static_cast<uint64_t>(st.st_size),
-                     int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / ns_per_ms};
+                     int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / ns_per_ms,
+                     static_cast<uint64_t>(st.st_dev)};
 }
 
 } // namespace ms::storage

@@ -46,6 +46,12 @@ public:
     result<void> write_all(uint64_t pos, std::span<const std::byte> bytes) const;
     result<void> truncate(uint64_t size) const;
     result<void> datasync() const;
+    // syncfs(2): makes everything written on this file's filesystem durable (data, metadata,
+    // directory entries) and reports any writeback error on that filesystem since this descriptor
+    // was opened, whichever file it hit.
+    result<void> sync_filesystem() const;
+    // The device (st_dev) of the filesystem holding the file.
+    result<uint64_t> device() const;
     result<void> close();
     // Renames the file (rename(2), atomic) and keeps the descriptor: it then names the new path.
     result<void> rename_to(const std::filesystem::path& to);
@@ -62,6 +68,11 @@ result<void> write_file_synced(const std::filesystem::path& path, std::span<cons
 // Writes a small file so that a crash leaves either the old or the new content, never a mix:
 // write to `path.tmp`, fdatasync, rename over `path`, fsync the directory.
 result<void> write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes);
+// write_file_atomic's steps without the syncs: `path.tmp` is written and renamed over `path`. Not
+// durable until a later sync of the filesystem; a crash before it may leave the old content, the
+// new one or (on filesystems that do not write a renamed file's data first) a short file, so the
+// reader must detect damage.
+result<void> replace_file_unsynced(const std::filesystem::path& path, std::span<const std::byte> bytes);
 // Makes the directory's entries (created, renamed, removed files) durable.
 result<void> sync_directory(const std::filesystem::path& dir);
 // Reads a whole small file.
@@ -76,6 +87,7 @@ result<void> remove_file(const std::filesystem::path& path);
 struct file_stat {
     uint64_t size = 0;
     int64_t modified_ms = 0; // last modification, ms since the epoch
+    uint64_t device = 0;     // st_dev: the filesystem holding it
 };
 result<file_stat> stat_file(const std::filesystem::path& path);
 

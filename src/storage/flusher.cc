@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "base/parallel.h"
 #include "storage/fault_injection.h"
 
 namespace ms::storage {
@@ -74,6 +75,76 @@ result<void> flusher::run(const flush_job& job) {
         }
     }
     return {};
+}
+
+namespace {
+
+// The directory a job's files live in; nullopt for a job with nothing to do.
+std::optional<std::filesystem::path> directory_of(const flush_job& job) {
+    if (job.checkpoint_path) {
+        return job.checkpoint_path->parent_path();
+    }
+    if (job.directory) {
+        return job.directory;
+    }
+    if (!job.index_files.empty()) {
+        return job.index_files.front().parent_path();
+    }
+    if (!job.data_files.empty()) {
+        return job.data_files.front()->path().parent_path();
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::vector<result<void>> flusher::run_together(std::span<const flush_job* const> jobs,
+                                                const file* filesystem, size_t threads) {
+    std::vector<result<void>> outcomes(jobs.size());
+    std::vector<size_t> together;
+    std::vector<size_t> alone;
+    std::optional<uint64_t> device;
+    if (filesystem != nullptr) {
+        if (auto d = filesystem->device()) {
+            device = *d;
+        }
+    }
+    for (size_t i = 0; i < jobs.size(); ++i) {
+        const auto dir = directory_of(*jobs[i]);
+        if (!dir) {
+            continue; // nothing to sync
+        }
+        bool same_filesystem = false;
+        if (device) {
+            const auto where = stat_file(*dir);
+            same_filesystem = where && where->device == *device;
+        }
+        (same_filesystem ? together : alone).push_back(i);
+    }
+    if (filesystem != nullptr && !together.empty()) { // together is empty without a filesystem
+        if (filesystem->sync_filesystem()) {
+            // Every job's data, indexes and directory are durable: the checkpoints may say so.
+            parallel_for(together.size(), threads, [&](size_t k) {
+                const flush_job& job = *jobs[together[k]];
+                if (job.checkpoint_path) {
+                    outcomes[together[k]] = replace_file_unsynced(*job.checkpoint_path, job.checkpoint_bytes);
+                }
+            });
+            if (!filesystem->sync_filesystem()) {
+                // Write them again one by one, synced, so that a failure names its file.
+                parallel_for(together.size(), threads, [&](size_t k) {
+                    const flush_job& job = *jobs[together[k]];
+                    if (job.checkpoint_path && outcomes[together[k]]) {
+                        outcomes[together[k]] = write_file_atomic(*job.checkpoint_path, job.checkpoint_bytes);
+                    }
+                });
+            }
+        } else {
+            alone.insert(alone.end(), together.begin(), together.end());
+        }
+    }
+    parallel_for(alone.size(), threads, [&](size_t k) { outcomes[alone[k]] = run(*jobs[alone[k]]); });
+    return outcomes;
 }
 
 void flusher::work() {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -45,6 +46,18 @@ public:
     void submit(flush_job job);
     // Runs a job on the calling thread (used at close, when the owner must wait anyway).
     static result<void> run(const flush_job& job);
+    // Runs the final jobs of many logs at once (a shutdown), on up to `threads` threads, and
+    // returns one outcome per job. Jobs on the filesystem of `filesystem` skip the file-by-file
+    // syncs: one syncfs(2) makes all their data, index and directory changes durable, their
+    // checkpoints are then renamed into place unsynced, and a second syncfs makes those durable.
+    // With 10,000 logs that is two syncs instead of ~60,000, which also stops the journal commits
+    // of those syncs from stalling every file creation meanwhile. `filesystem` must have been
+    // opened before any of the jobs' data was written (when the broker started): syncfs reports
+    // only the writeback errors since its descriptor was opened. Jobs on other filesystems, all of
+    // them when a syncfs fails (it cannot say which file failed), and all of them without
+    // `filesystem`, run alone (run()).
+    static std::vector<result<void>> run_together(std::span<const flush_job* const> jobs,
+                                                  const file* filesystem, size_t threads);
     // Thread-safe: how long the jobs run by the flusher threads took (one sample per job: the
     // fdatasync of its data files, then its index, directory and checkpoint syncs).
     [[nodiscard]] latency_histogram sync_latency() const noexcept { return _sync_latency.snapshot(); }

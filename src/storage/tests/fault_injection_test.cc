@@ -14,10 +14,10 @@
 namespace ms::storage {
 namespace {
 
-using testing::expect_records_match_offsets;
+using testing::append_batches;
+using testing::expect_log_holds;
 using testing::log_env;
 using testing::make_batch;
-using testing::slurp;
 using testing::temp_dir;
 
 std::unique_ptr<partition_log> must_open(log_env& env, const std::filesystem::path& dir,
@@ -27,28 +27,6 @@ std::unique_ptr<partition_log> must_open(log_env& env, const std::filesystem::pa
 
 std::filesystem::path segment_file(const std::filesystem::path& dir, int64_t base, const char* ext = ".log") {
     return dir / (segment::file_stem(model::offset(base)) + ext);
-}
-
-// Appends `batches` batches of `count` records from offset `end`, the record at offset o with
-// timestamp ts + (o - end); returns the new end.
-int64_t append_batches(partition_log& log, int64_t end, int batches, int32_t count = 4, int64_t ts = 1000) {
-    const int64_t first = end;
-    for (int i = 0; i < batches; ++i) {
-        auto r = log.append(make_batch(end, count, ts + (end - first)));
-        EXPECT_TRUE(r.has_value()) << r.error().message;
-        EXPECT_EQ(r->base_offset.value(), end);
-        end += count;
-    }
-    return end;
-}
-
-// Every record from the log start to `end` is there, at its offset, intact.
-void expect_log_holds(const partition_log& log, int64_t end) {
-    EXPECT_EQ(log.log_end_offset().value(), end);
-    auto r = log.read(log.log_start_offset(), 1ULL << 30);
-    ASSERT_TRUE(r.has_value()) << r.error().message;
-    EXPECT_EQ(r->next_offset.value(), end);
-    expect_records_match_offsets(slurp(*r));
 }
 
 // The call failed with `code`.

@@ -156,4 +156,27 @@ inline void expect_records_match_offsets(std::span<const std::byte> bytes) {
     }
 }
 
+// Appends `batches` batches of `count` records from offset `end`, the record at offset o with
+// timestamp ts + (o - end); returns the new end.
+inline int64_t append_batches(partition_log& log, int64_t end, int batches, int32_t count = 4,
+                              int64_t ts = 1000) {
+    const int64_t first = end;
+    for (int i = 0; i < batches; ++i) {
+        auto r = log.append(make_batch(end, count, ts + (end - first)));
+        EXPECT_TRUE(r.has_value()) << r.error().message;
+        EXPECT_EQ(r->base_offset.value(), end);
+        end += count;
+    }
+    return end;
+}
+
+// Every record from the log start to `end` is there, at its offset, intact.
+inline void expect_log_holds(const partition_log& log, int64_t end) {
+    EXPECT_EQ(log.log_end_offset().value(), end);
+    auto r = log.read(log.log_start_offset(), 1ULL << 30);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->next_offset.value(), end);
+    expect_records_match_offsets(slurp(*r));
+}
+
 } // namespace ms::storage::testing
