@@ -190,9 +190,9 @@ void partition_manager::close_all(const storage::file* filesystem) {
     }
     _topics.clear();
     _count = 0;
-    // Each log's final syncs and checkpoint writes run together (flusher::run_together: with
-    // 10,000 partitions, one after the other took 13 s, file by file on 8 threads 4-5 s); the
-    // steps before and after stay here.
+    // The logs' final syncs and checkpoint writes run together (flusher::run_together): with
+    // 10,000 loaded partitions, one log after the other took 13 s, file by file on 8 threads
+    // 1.8 s, together 1.0-1.7 s. The steps before and after stay here.
     std::vector<std::variant<storage::flush_job, storage::result<void>>> steps;
     steps.reserve(closing.size());
     for (auto& p : closing) {
