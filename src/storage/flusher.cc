@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "base/logging.h"
 #include "base/parallel.h"
 #include "storage/fault_injection.h"
 
@@ -122,7 +123,7 @@ std::vector<result<void>> flusher::run_together(std::span<const flush_job* const
         (same_filesystem ? together : alone).push_back(i);
     }
     if (filesystem != nullptr && !together.empty()) { // together is empty without a filesystem
-        if (filesystem->sync_filesystem()) {
+        if (auto synced = filesystem->sync_filesystem(); synced) {
             // Every job's data, indexes and directory are durable: the checkpoints may say so.
             parallel_for(together.size(), threads, [&](size_t k) {
                 const flush_job& job = *jobs[together[k]];
@@ -140,6 +141,8 @@ std::vector<result<void>> flusher::run_together(std::span<const flush_job* const
                 });
             }
         } else {
+            // Perhaps another file's writeback error: the file-by-file syncs find whose, if any.
+            logging::get("storage")->warn("{}; syncing each log's files instead", synced.error().message);
             alone.insert(alone.end(), together.begin(), together.end());
         }
     }
