@@ -38,10 +38,13 @@ size_t shard_count(size_t requested) {
 
 broker::broker(broker_config config)
   : _config(std::move(config)), _shards(shard_count(_config.smp), _config.pin_shards, _config.idle_spin),
-    _flusher(_config.flush_threads) {
+    _flusher(_config.flush_threads),
+    _preallocator(_config.preallocate_bytes > 0
+                    ? std::make_unique<storage::preallocator>(_config.preallocate_bytes)
+                    : nullptr) {
     for (net::shard_id i = 0; i < _shards.size(); ++i) {
-        _managers.push_back(
-          std::make_unique<partition_manager>(_shards.at(i), _flusher, _compactor, _config.data_dir));
+        _managers.push_back(std::make_unique<partition_manager>(_shards.at(i), _flusher, _compactor,
+                                                                _config.data_dir, _preallocator.get()));
     }
     _snapshots.resize(_shards.size());
     for (net::shard_id i = 0; i < _shards.size(); ++i) {

@@ -27,6 +27,7 @@
 #include "net/shard.h"
 #include "storage/file.h"
 #include "storage/flusher.h"
+#include "storage/preallocator.h"
 
 namespace ms::broker {
 
@@ -156,6 +157,7 @@ private:
     broker_config _config;
     net::shard_set _shards;
     storage::flusher _flusher;
+    std::unique_ptr<storage::preallocator> _preallocator; // null with log.preallocate.bytes=0
     storage::compactor _compactor; // log compaction; outlives the managers (declared before them)
     std::vector<std::unique_ptr<partition_manager>> _managers; // indexed by shard
     std::vector<topic_snapshot> _snapshots;                    // indexed by shard; touched on that shard only

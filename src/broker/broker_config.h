@@ -40,6 +40,7 @@ struct broker_config {
     std::chrono::milliseconds shutdown_grace{10'000};            // shutdown.grace.ms
     std::chrono::milliseconds cleaner_backoff{15'000};           // log.cleaner.backoff.ms
     size_t flush_threads = 8;                                    // log.flush.threads
+    uint64_t preallocate_bytes = uint64_t{32} << 20;             // log.preallocate.bytes; 0 = off
     std::chrono::microseconds idle_spin{0};                      // shard.idle.spin.us
     groups::group_settings groups;                               // offsets.*, group.* (the group coordinator)
     std::vector<resolved_setting> settings; // every setting with its source (filled by cli/serve)

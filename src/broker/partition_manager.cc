@@ -24,8 +24,8 @@ std::filesystem::path partition_dir(const std::filesystem::path& data_dir, std::
 }
 
 partition_manager::partition_manager(net::shard& home, storage::flusher& flush, storage::compactor& compact,
-                                     std::filesystem::path data_dir)
-  : _home(home), _flush(flush), _compact(compact), _data_dir(std::move(data_dir)) {}
+                                     std::filesystem::path data_dir, storage::preallocator* space)
+  : _home(home), _flush(flush), _compact(compact), _data_dir(std::move(data_dir)), _space(space) {}
 
 partition_manager::~partition_manager() {
     try {
@@ -61,7 +61,7 @@ std::string partition_manager::open_many(const std::string& topic, const std::ve
     // different partitions can be opened on other threads and handed to this shard afterwards.
     std::vector<std::optional<storage::result<std::unique_ptr<storage::partition_log>>>> opened(
       missing.size());
-    const storage::log_services services{&_home, &_flush, {}};
+    const storage::log_services services{&_home, &_flush, {}, _space};
     parallel_for(missing.size(), _flush.thread_count(), [&](size_t i) {
         opened[i].emplace(
           storage::partition_log::open(partition_dir(_data_dir, topic, missing[i]), config.log, services));

@@ -37,9 +37,9 @@ struct partition {
 
 class partition_manager {
 public:
-    // REQUIRES: `flush` and `compact` outlive the manager.
+    // REQUIRES: `flush`, `compact` and `space` (when not null) outlive the manager.
     partition_manager(net::shard& home, storage::flusher& flush, storage::compactor& compact,
-                      std::filesystem::path data_dir);
+                      std::filesystem::path data_dir, storage::preallocator* space = nullptr);
     ~partition_manager();
     partition_manager(const partition_manager&) = delete;
     partition_manager& operator=(const partition_manager&) = delete;
@@ -87,6 +87,7 @@ private:
     storage::flusher& _flush;
     storage::compactor& _compact;
     std::filesystem::path _data_dir;
+    storage::preallocator* _space; // null: logs allocate their blocks as they append
     // topic -> partitions indexed by number; null where another shard owns the partition
     std::map<std::string, std::vector<std::unique_ptr<partition>>, std::less<>> _topics;
     size_t _count = 0;

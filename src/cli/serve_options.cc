@@ -52,6 +52,10 @@ const std::vector<serve_option> options{
   {"log.flush.threads", "8",
    "threads that run fdatasync for acks=all and commits: syncs of different partitions run at once (the "
    "file system joins concurrent syncs into one journal commit), so more threads raise durable throughput"},
+  {"log.preallocate.bytes", "33554432",
+   "how far ahead of a busy partition's writes its segment file's disk blocks are allocated, in the "
+   "background (0 = off): appends then never wait for the filesystem to allocate blocks while it writes "
+   "the same file back. Grows with the segment, never past what it already holds"},
   {"shutdown.grace.ms", "10000", "on SIGTERM, how long requests in flight may take to finish"},
   {"offsets.topic.num.partitions", "16",
    "partitions of the internal topic __consumer_offsets (groups are spread over them and over shards); "
@@ -268,6 +272,9 @@ result<void, std::string> apply_options(const std::map<std::string, std::string>
                     [&](int64_t v) { config.cleaner_backoff = std::chrono::milliseconds(v); });
         } else if (key == "shard.idle.spin.us") {
             set_int(0, 1'000'000, [&](int64_t v) { config.idle_spin = std::chrono::microseconds(v); });
+        } else if (key == "log.preallocate.bytes") {
+            set_int(0, int64_t{1} << 30,
+                    [&](int64_t v) { config.preallocate_bytes = static_cast<uint64_t>(v); });
         } else if (key == "log.flush.threads") {
             set_int(1, 256, [&](int64_t v) { config.flush_threads = static_cast<size_t>(v); });
         } else if (key == "offsets.topic.num.partitions") {

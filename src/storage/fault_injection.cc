@@ -12,7 +12,7 @@ std::atomic<uint32_t> armed_ops{0};
 
 namespace {
 
-constexpr size_t op_count = static_cast<size_t>(fault_op::stat) + 1;
+constexpr size_t op_count = static_cast<size_t>(fault_op::allocate) + 1;
 
 struct armed_fault {
     fault spec;

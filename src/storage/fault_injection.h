@@ -43,6 +43,7 @@ enum class fault_op : uint8_t {
     rename,   // rename(2)
     unlink,   // unlink(2)
     stat,     // fstat(2), stat(2): file sizes and modification times
+    allocate, // fallocate(2): space reserved ahead of a segment's appends
 };
 
 struct fault {

@@ -186,6 +186,24 @@ result<void> file::write_all(uint64_t pos, std::span<const std::byte> bytes) con
     return write_all(pos, std::span<const iovec>(&iov, 1));
 }
 
+result<bool> file::preallocate(uint64_t offset, uint64_t length) const {
+    int rc = 0;
+    do {
+        rc =
+          fault_injection::injected(fault_op::allocate, _path)
+            ? -1
+            : ::fallocate(_fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset), static_cast<off_t>(length));
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0 && errno == EOPNOTSUPP) {
+        return false;
+    }
+    if (rc != 0) {
+        return unexpected(system_error(
+          errno, fmt::format("preallocate {} bytes at {} of {}", length, offset, _path.string())));
+    }
+    return true;
+}
+
 result<void> file::truncate(uint64_t size) const {
     int rc = 0;
     do {

@@ -45,6 +45,11 @@ public:
     result<void> write_all(uint64_t pos, std::span<const iovec> iov) const;
     result<void> write_all(uint64_t pos, std::span<const std::byte> bytes) const;
     result<void> truncate(uint64_t size) const;
+    // fallocate(2) with FALLOC_FL_KEEP_SIZE: allocates the blocks of [offset, offset + length) without
+    // changing the file's size, so later writes there find their blocks allocated. Blocks past the
+    // size stay allocated until a truncate (to any size, the current one included) frees them.
+    // False when the filesystem cannot (EOPNOTSUPP).
+    result<bool> preallocate(uint64_t offset, uint64_t length) const;
     result<void> datasync() const;
     // syncfs(2): makes everything written on this file's filesystem durable (data, metadata,
     // directory entries) and reports any writeback error on that filesystem since this descriptor

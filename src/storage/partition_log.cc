@@ -332,6 +332,7 @@ result<append_result> partition_log::append(const iobuf& batch, std::optional<mo
     store_be<int32_t>(&prefix[8], header.batch_length);
     store_be<int32_t>(&prefix[12], header.partition_leader_epoch.value());
     if (auto written = active->append(prefix, batch, header, _config.index_interval_bytes); !written) {
+        active->reserved_to = 0; // the cut back to the old size freed the blocks reserved past it
         if (written.error().code == errc::log_failed) {
             _failure = written.error();
             logger().error("{}", _failure->message);
@@ -341,6 +342,7 @@ result<append_result> partition_log::append(const iobuf& batch, std::optional<mo
     if (active->created_ms == 0) {
         active->created_ms = now;
     }
+    reserve_ahead(*active);
     return append_result{header.base_offset, header.last_offset(), header.max_timestamp, header.size_bytes()};
 }
 
@@ -579,6 +581,10 @@ result<void> partition_log::roll_active() {
         return unexpected(std::move(created.error()));
     }
     old.seal();
+    if (_services.space != nullptr && old.reserved_to > old.size()) {
+        _services.space->release(old.log_file(), old.size());
+        old.reserved_to = 0;
+    }
     if (auto w = old.write_indexes(); w) {
         old.indexes_written = true;
     } else {
@@ -587,6 +593,18 @@ result<void> partition_log::roll_active() {
     _segments.push_back(std::move(*created));
     ++_directory_version;
     return {};
+}
+
+void partition_log::reserve_ahead(segment& active) {
+    if (_services.space == nullptr) {
+        return;
+    }
+    const uint64_t to =
+      _services.space->next_reservation(active.size(), active.reserved_to, _config.segment_bytes);
+    if (to != 0) {
+        _services.space->reserve(active.log_file(), std::max(active.reserved_to, active.size()), to);
+        active.reserved_to = to;
+    }
 }
 
 result<void> partition_log::roll() {

@@ -49,6 +49,7 @@
 #include "storage/errors.h"
 #include "storage/flusher.h"
 #include "storage/log_config.h"
+#include "storage/preallocator.h"
 #include "storage/segment.h"
 
 namespace ms::storage {
@@ -58,6 +59,7 @@ struct log_services {
     executor* owner = nullptr;       // where flush completions run; REQUIRES: not null
     flusher* flush = nullptr;        // REQUIRES: not null
     std::function<int64_t()> now_ms; // wall clock in ms since the epoch; the system clock if empty
+    preallocator* space = nullptr;   // reserves blocks ahead of busy segments; null: none
 };
 
 struct append_result {
@@ -253,6 +255,8 @@ private:
     partition_log(std::filesystem::path dir, log_config config, log_services services);
     result<void> recover();
     result<void> roll_active();
+    // Asks the preallocator for blocks ahead of the active segment when it needs more.
+    void reserve_ahead(segment& active);
     [[nodiscard]] int64_t now_ms() const;
     [[nodiscard]] result<void> check_writable() const;
     [[nodiscard]] segment* find_segment(model::offset base) const noexcept;

@@ -132,6 +132,7 @@ public:
     bool indexes_written = false; // index files hold the current index
     bool indexes_synced = false;  // ... and are durable
     int64_t created_ms = 0;       // when the first batch was appended (for segment.ms)
+    uint64_t reserved_to = 0;     // the end of the blocks asked of the preallocator (0: none)
 
 private:
     segment(std::filesystem::path dir, model::offset base, file log) noexcept;
