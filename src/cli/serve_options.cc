@@ -54,8 +54,8 @@ const std::vector<serve_option> options{
    "file system joins concurrent syncs into one journal commit), so more threads raise durable throughput"},
   {"log.preallocate.bytes", "33554432",
    "how far ahead of a busy partition's writes its segment file's disk blocks are allocated, in the "
-   "background (0 = off): appends then never wait for the filesystem to allocate blocks while it writes "
-   "the same file back. Grows with the segment, never past what it already holds"},
+   "background (0 = off), so that appends do not wait for the filesystem to allocate blocks while it "
+   "writes the same file back. Grows with the segment, never past what it already holds"},
   {"shutdown.grace.ms", "10000", "on SIGTERM, how long requests in flight may take to finish"},
   {"offsets.topic.num.partitions", "16",
    "partitions of the internal topic __consumer_offsets (groups are spread over them and over shards); "
