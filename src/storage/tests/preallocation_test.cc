@@ -154,6 +154,32 @@ TEST(preallocator, a_sealed_segment_gives_back_what_it_did_not_use) {
     expect_log_holds(**log, end);
 }
 
+TEST(preallocator, blocks_reserved_before_a_restart_are_given_back_at_the_seal) {
+    temp_dir dir;
+    if (!can_preallocate(dir.path())) {
+        GTEST_SKIP() << "the filesystem of " << dir.path() << " cannot fallocate";
+    }
+    const auto first = dir.path() / (segment::file_stem(model::offset(0)) + ".log");
+    int64_t end = 0;
+    {
+        preallocating_env env(32 * mib);
+        auto log = env.open(dir.path());
+        ASSERT_TRUE(log.has_value()) << log.error().message;
+        end = append_until(**log, 0, 3 * mib);
+        env.space.wait_idle();
+        ASSERT_TRUE((*log)->close().has_value());
+    }
+    ASSERT_GE(allocated_bytes(first), std::filesystem::file_size(first) + mib) << "reserved before the stop";
+    // After the restart the log no longer knows what it reserved; the seal frees it all the same.
+    preallocating_env env(32 * mib);
+    auto log = env.open(dir.path());
+    ASSERT_TRUE(log.has_value()) << log.error().message;
+    ASSERT_TRUE((*log)->roll().has_value());
+    env.space.wait_idle();
+    EXPECT_LE(allocated_bytes(first), std::filesystem::file_size(first) + 64 * uint64_t{1024});
+    expect_log_holds(**log, end);
+}
+
 TEST(preallocator, a_failed_reservation_never_fails_an_append) {
     temp_dir dir;
     fault_injection::guard faults;
