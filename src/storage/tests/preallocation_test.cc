@@ -64,6 +64,23 @@ struct preallocating_env : log_env {
     }
 };
 
+// Writes 3 MiB through a preallocating log in `dir` and waits for its reservations; then closes
+// it, or with `crash` leaves the directory as a killed process leaves it. Returns the end offset.
+int64_t write_reserved_log(const std::filesystem::path& dir, bool crash) {
+    preallocating_env env(32 * mib);
+    auto log = env.open(dir);
+    EXPECT_TRUE(log.has_value()) << log.error().message;
+    if (!log) {
+        return 0;
+    }
+    const int64_t end = append_until(**log, 0, 3 * mib);
+    env.space.wait_idle();
+    if (!crash) {
+        EXPECT_TRUE((*log)->close().has_value());
+    }
+    return end;
+}
+
 TEST(preallocator, steps_grow_with_the_segment_up_to_the_limit) {
     const preallocator p(32 * mib);
     EXPECT_EQ(p.next_reservation(preallocator::reserve_from - 1, 0, 1 << 30), 0U)
@@ -114,15 +131,7 @@ TEST(preallocator, a_crash_leaves_reserved_blocks_that_recovery_ignores) {
     if (!can_preallocate(dir.path())) {
         GTEST_SKIP() << "the filesystem of " << dir.path() << " cannot fallocate";
     }
-    int64_t end = 0;
-    {
-        preallocating_env env(32 * mib);
-        auto log = env.open(dir.path());
-        ASSERT_TRUE(log.has_value()) << log.error().message;
-        end = append_until(**log, 0, 3 * mib);
-        env.space.wait_idle();
-        // No close(): the directory is left as a killed process leaves it.
-    }
+    const int64_t end = write_reserved_log(dir.path(), true);
     log_env env;
     auto log = env.must_open(dir.path());
     ASSERT_NE(log, nullptr);
@@ -160,15 +169,7 @@ TEST(preallocator, blocks_reserved_before_a_restart_are_given_back_at_the_seal) 
         GTEST_SKIP() << "the filesystem of " << dir.path() << " cannot fallocate";
     }
     const auto first = dir.path() / (segment::file_stem(model::offset(0)) + ".log");
-    int64_t end = 0;
-    {
-        preallocating_env env(32 * mib);
-        auto log = env.open(dir.path());
-        ASSERT_TRUE(log.has_value()) << log.error().message;
-        end = append_until(**log, 0, 3 * mib);
-        env.space.wait_idle();
-        ASSERT_TRUE((*log)->close().has_value());
-    }
+    const int64_t end = write_reserved_log(dir.path(), false);
     ASSERT_GE(allocated_bytes(first), std::filesystem::file_size(first) + mib) << "reserved before the stop";
     // After the restart the log no longer knows what it reserved; the seal frees it all the same.
     preallocating_env env(32 * mib);
