@@ -583,10 +583,8 @@ result<void> partition_log::roll_active() {
     old.seal();
     // Any segment big enough to have been given blocks, in this run or before a restart (which
     // forgets reserved_to), gives back what it did not use.
-    if (_services.space != nullptr &&
-        (old.reserved_to > old.size() || old.size() >= preallocator::reserve_from)) {
+    if (_services.space != nullptr && old.size() >= preallocator::reserve_from) {
         _services.space->release(old.log_file(), old.size());
-        old.reserved_to = 0;
     }
     if (auto w = old.write_indexes(); w) {
         old.indexes_written = true;

@@ -50,17 +50,17 @@ uint64_t preallocator::next_reservation(uint64_t size, uint64_t reserved_to, uin
 }
 
 void preallocator::reserve(std::shared_ptr<const file> f, uint64_t from, uint64_t to) {
-    {
-        std::lock_guard lock(_mutex);
-        _queue.push_back(request{std::move(f), from, to, false});
-    }
-    _wake.notify_one();
+    enqueue(request{std::move(f), from, to, false});
 }
 
 void preallocator::release(std::shared_ptr<const file> f, uint64_t size) {
+    enqueue(request{std::move(f), size, size, true});
+}
+
+void preallocator::enqueue(request r) {
     {
         std::lock_guard lock(_mutex);
-        _queue.push_back(request{std::move(f), size, size, true});
+        _queue.push_back(std::move(r));
     }
     _wake.notify_one();
 }

@@ -55,7 +55,7 @@ public:
     // Thread-safe. Frees the blocks of `f` past `size` in the background (a truncate to its size),
     // after every reserve asked for before.
     void release(std::shared_ptr<const file> f, uint64_t size);
-    // Waits until every request made so far has run (for tests and a clean stop).
+    // Waits until every request made so far has run (for tests).
     void wait_idle();
 
 private:
@@ -66,6 +66,7 @@ private:
         bool release = false;
     };
 
+    void enqueue(request r);
     void work();
     static result<bool> reserve_in_pieces(const file& f, uint64_t from, uint64_t to);
 
