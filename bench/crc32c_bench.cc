@@ -40,6 +40,23 @@ void BM_crc32c(benchmark::State& state) { // NOLINT(readability-identifier-namin
     run_crc<&dispatched>(state);
 }
 
+// The two hardware paths side by side (a CPU without them skips the benchmark).
+void BM_crc32c_sse42(benchmark::State& state) { // NOLINT(readability-identifier-naming)
+    if (!ms::crc32c_detail::cpu_has_sse42()) {
+        state.SkipWithError("no SSE4.2 on this CPU");
+        return;
+    }
+    run_crc<&ms::crc32c_detail::extend_sse42>(state);
+}
+
+void BM_crc32c_vpclmul(benchmark::State& state) { // NOLINT(readability-identifier-naming)
+    if (!ms::crc32c_detail::cpu_has_vpclmul()) {
+        state.SkipWithError("no AVX-512 VPCLMULQDQ on this CPU");
+        return;
+    }
+    run_crc<&ms::crc32c_detail::extend_vpclmul>(state);
+}
+
 void BM_crc32c_table(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     run_crc<&ms::crc32c_detail::extend_table>(state);
 }
@@ -70,6 +87,8 @@ void BM_memcpy(benchmark::State& state) { // NOLINT(readability-identifier-namin
 } // namespace
 
 BENCHMARK(BM_crc32c)->Arg(1 << 10)->Arg(64 << 10)->Arg(1 << 20);
+BENCHMARK(BM_crc32c_sse42)->Arg(256)->Arg(512)->Arg(1 << 10)->Arg(4 << 10)->Arg(64 << 10)->Arg(1 << 20);
+BENCHMARK(BM_crc32c_vpclmul)->Arg(256)->Arg(512)->Arg(1 << 10)->Arg(4 << 10)->Arg(64 << 10)->Arg(1 << 20);
 BENCHMARK(BM_crc32c_table)->Arg(1 << 10)->Arg(64 << 10)->Arg(1 << 20);
 BENCHMARK(BM_crc32c_portable)->Arg(1 << 10)->Arg(64 << 10)->Arg(1 << 20);
 BENCHMARK(BM_memcpy)->Arg(1 << 10)->Arg(64 << 10)->Arg(1 << 20);

@@ -31,6 +31,9 @@ std::vector<implementation> implementations() {
     if (crc32c_detail::cpu_has_sse42()) {
         impls.push_back({"sse42", &crc32c_detail::extend_sse42});
     }
+    if (crc32c_detail::cpu_has_vpclmul()) {
+        impls.push_back({"vpclmul", &crc32c_detail::extend_vpclmul});
+    }
     return impls;
 }
 
@@ -99,7 +102,9 @@ TEST(crc32c, empty_input_leaves_crc_unchanged) {
 }
 
 TEST(crc32c, dispatches_to_hardware_when_available) {
-    const std::string_view expected = crc32c_detail::cpu_has_sse42() ? "sse4.2" : "portable";
+    const std::string_view expected = crc32c_detail::cpu_has_vpclmul() ? "vpclmulqdq"
+                                      : crc32c_detail::cpu_has_sse42() ? "sse4.2"
+                                                                       : "portable";
     EXPECT_EQ(crc32c_implementation(), expected);
 }
 
@@ -115,6 +120,24 @@ TEST(crc32c, every_length_up_to_1024_matches_bitwise) {
                 ASSERT_EQ(impl.extend(start, bytes.data() + offset, size), expected)
                   << impl.name << " offset " << offset << " size " << size;
             }
+        }
+    }
+}
+
+// The folding path takes 256 bytes and more in 256-byte blocks and leaves the rest to the crc32
+// instruction: every block count from one to seven, with every tail length.
+TEST(crc32c, folding_block_counts_and_tails_match_bitwise) {
+    constexpr size_t block = 256;
+    constexpr size_t fold_from = block;
+    const auto bytes = random_bytes(fold_from + 6 * block + 8, 3);
+    const auto impls = implementations();
+    for (size_t size = fold_from - 1; size <= fold_from + 5 * block + block; ++size) {
+        const size_t offset = size % 8;
+        const uint32_t start = static_cast<uint32_t>(size * 0x2545F491U);
+        const uint32_t expected = crc32c_detail::extend_bitwise(start, bytes.data() + offset, size);
+        for (const auto& impl : impls) {
+            ASSERT_EQ(impl.extend(start, bytes.data() + offset, size), expected)
+              << impl.name << " offset " << offset << " size " << size;
         }
     }
 }
