@@ -57,6 +57,14 @@ void BM_crc32c_vpclmul(benchmark::State& state) { // NOLINT(readability-identifi
     run_crc<&ms::crc32c_detail::extend_vpclmul>(state);
 }
 
+void BM_crc32c_vpclmul_avx2(benchmark::State& state) { // NOLINT(readability-identifier-naming)
+    if (!ms::crc32c_detail::cpu_has_vpclmul_avx2()) {
+        state.SkipWithError("no VPCLMULQDQ with AVX2 on this CPU");
+        return;
+    }
+    run_crc<&ms::crc32c_detail::extend_vpclmul_avx2>(state);
+}
+
 void BM_crc32c_table(benchmark::State& state) { // NOLINT(readability-identifier-naming)
     run_crc<&ms::crc32c_detail::extend_table>(state);
 }
@@ -89,6 +97,13 @@ void BM_memcpy(benchmark::State& state) { // NOLINT(readability-identifier-namin
 BENCHMARK(BM_crc32c)->Arg(1 << 10)->Arg(64 << 10)->Arg(1 << 20);
 BENCHMARK(BM_crc32c_sse42)->Arg(256)->Arg(512)->Arg(1 << 10)->Arg(4 << 10)->Arg(64 << 10)->Arg(1 << 20);
 BENCHMARK(BM_crc32c_vpclmul)->Arg(256)->Arg(512)->Arg(1 << 10)->Arg(4 << 10)->Arg(64 << 10)->Arg(1 << 20);
+BENCHMARK(BM_crc32c_vpclmul_avx2)
+  ->Arg(256)
+  ->Arg(512)
+  ->Arg(1 << 10)
+  ->Arg(4 << 10)
+  ->Arg(64 << 10)
+  ->Arg(1 << 20);
 BENCHMARK(BM_crc32c_table)->Arg(1 << 10)->Arg(64 << 10)->Arg(1 << 20);
 BENCHMARK(BM_crc32c_portable)->Arg(1 << 10)->Arg(64 << 10)->Arg(1 << 20);
 BENCHMARK(BM_memcpy)->Arg(1 << 10)->Arg(64 << 10)->Arg(1 << 20);

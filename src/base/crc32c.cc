@@ -167,9 +167,10 @@ uint32_t extend_first_call(uint32_t crc, const void* data, size_t size) noexcept
 constinit std::atomic<extend_fn> extend_impl{&extend_first_call};
 
 uint32_t extend_first_call(uint32_t crc, const void* data, size_t size) noexcept {
-    const extend_fn best = crc32c_detail::cpu_has_vpclmul() ? &crc32c_detail::extend_vpclmul
-                           : crc32c_detail::cpu_has_sse42() ? &crc32c_detail::extend_sse42
-                                                            : &crc32c_detail::extend_portable;
+    const extend_fn best = crc32c_detail::cpu_has_vpclmul()        ? &crc32c_detail::extend_vpclmul
+                           : crc32c_detail::cpu_has_vpclmul_avx2() ? &crc32c_detail::extend_vpclmul_avx2
+                           : crc32c_detail::cpu_has_sse42()        ? &crc32c_detail::extend_sse42
+                                                                   : &crc32c_detail::extend_portable;
     extend_impl.store(best, std::memory_order_relaxed);
     return best(crc, data, size);
 }
@@ -272,7 +273,10 @@ uint32_t crc32c(uint32_t crc, const void* data, size_t size) noexcept {
 
 const char* crc32c_implementation() noexcept {
     if (crc32c_detail::cpu_has_vpclmul()) {
-        return "vpclmulqdq";
+        return "vpclmulqdq-avx512";
+    }
+    if (crc32c_detail::cpu_has_vpclmul_avx2()) {
+        return "vpclmulqdq-avx2";
     }
     return crc32c_detail::cpu_has_sse42() ? "sse4.2" : "portable";
 }

@@ -34,6 +34,9 @@ std::vector<implementation> implementations() {
     if (crc32c_detail::cpu_has_vpclmul()) {
         impls.push_back({"vpclmul", &crc32c_detail::extend_vpclmul});
     }
+    if (crc32c_detail::cpu_has_vpclmul_avx2()) {
+        impls.push_back({"vpclmul_avx2", &crc32c_detail::extend_vpclmul_avx2});
+    }
     return impls;
 }
 
@@ -102,9 +105,10 @@ TEST(crc32c, empty_input_leaves_crc_unchanged) {
 }
 
 TEST(crc32c, dispatches_to_hardware_when_available) {
-    const std::string_view expected = crc32c_detail::cpu_has_vpclmul() ? "vpclmulqdq"
-                                      : crc32c_detail::cpu_has_sse42() ? "sse4.2"
-                                                                       : "portable";
+    const std::string_view expected = crc32c_detail::cpu_has_vpclmul()        ? "vpclmulqdq-avx512"
+                                      : crc32c_detail::cpu_has_vpclmul_avx2() ? "vpclmulqdq-avx2"
+                                      : crc32c_detail::cpu_has_sse42()        ? "sse4.2"
+                                                                              : "portable";
     EXPECT_EQ(crc32c_implementation(), expected);
 }
 
@@ -124,11 +128,12 @@ TEST(crc32c, every_length_up_to_1024_matches_bitwise) {
     }
 }
 
-// The folding path takes 256 bytes and more in 256-byte blocks and leaves the rest to the crc32
-// instruction: every block count from one to seven, with every tail length.
+// The folding paths take 256 (AVX-512) or 128 (AVX2) bytes and more in blocks of that size and
+// leave the rest to the crc32 instruction: every block count from one to seven (to thirteen for
+// AVX2), with every tail length.
 TEST(crc32c, folding_block_counts_and_tails_match_bitwise) {
     constexpr size_t block = 256;
-    constexpr size_t fold_from = block;
+    constexpr size_t fold_from = block / 2;
     const auto bytes = random_bytes(fold_from + 6 * block + 8, 3);
     const auto impls = implementations();
     for (size_t size = fold_from - 1; size <= fold_from + 5 * block + block; ++size) {
