@@ -129,14 +129,15 @@ TEST(crc32c, every_length_up_to_1024_matches_bitwise) {
 }
 
 // The folding paths take 256 (AVX-512) or 128 (AVX2) bytes and more in blocks of that size and
-// leave the rest to the crc32 instruction: every block count from one to seven (to thirteen for
-// AVX2), with every tail length.
+// leave the rest to the crc32 instruction: every size from just below the smaller block to eight
+// of the larger, so every block count from one to eight (to sixteen for AVX2) with every tail.
 TEST(crc32c, folding_block_counts_and_tails_match_bitwise) {
-    constexpr size_t block = 256;
-    constexpr size_t fold_from = block / 2;
-    const auto bytes = random_bytes(fold_from + 6 * block + 8, 3);
+    constexpr size_t avx2_block = 128;
+    constexpr size_t avx512_block = 256;
+    constexpr size_t largest = 8 * avx512_block;
+    const auto bytes = random_bytes(largest + 8, 3);
     const auto impls = implementations();
-    for (size_t size = fold_from - 1; size <= fold_from + 5 * block + block; ++size) {
+    for (size_t size = avx2_block - 1; size <= largest; ++size) {
         const size_t offset = size % 8;
         const uint32_t start = static_cast<uint32_t>(size * 0x2545F491U);
         const uint32_t expected = crc32c_detail::extend_bitwise(start, bytes.data() + offset, size);
