@@ -1,8 +1,8 @@
 // CRC-32C by carry-less multiplication: the message is folded 256 bytes at a time into four
-// 512-bit accumulators with VPCLMULQDQ, then into one 128-bit block whose CRC the crc32
-// instruction finishes. The crc32 instruction alone retires 8 bytes per cycle at best; folding
-// takes 16 multiplies per 256 bytes, which on CPUs with 512-bit VPCLMULQDQ is several times
-// fewer cycles per byte (bench/crc32c_bench.cc measures both).
+// 512-bit accumulators with VPCLMULQDQ (128 bytes into four 256-bit ones on CPUs without
+// AVX-512), then into one 128-bit block whose CRC the crc32 instruction finishes. The crc32
+// instruction alone retires 8 bytes per cycle at best; folding takes 16 multiplies per 256 bytes,
+// several times fewer cycles per byte (bench/crc32c_bench.cc measures each).
 //
 // The algebra (bit-reflected, as Kafka's CRC is): a 16-byte block holds the coefficients of a
 // degree-127 polynomial, degree d at bit 127 - d of the little-endian 128-bit value, so its first
@@ -13,9 +13,8 @@
 // 32-63 of a multiplier makes each product come out one degree high, so the constants are
 // x^(8n+63) mod P and x^(8n-1) mod P.
 
-#include <array>
+#include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "base/crc32c.h"
 
@@ -24,6 +23,8 @@
 #endif
 
 namespace ms::crc32c_detail {
+
+#if defined(__x86_64__)
 
 namespace {
 
@@ -63,13 +64,7 @@ constexpr fold_constants fold_over(unsigned bytes) noexcept {
             uint64_t{reflect32(x_power_mod(8 * bytes - 1))} << 32U};
 }
 
-constexpr size_t block_bytes = 256; // four 64-byte accumulators
-
-} // namespace
-
-#if defined(__x86_64__)
-
-namespace {
+constexpr size_t avx512_block_bytes = 256; // four 64-byte accumulators
 
 #define MS_CRC32C_FOLD_TARGET "avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2"
 
@@ -107,7 +102,7 @@ __attribute__((target(MS_CRC32C_FOLD_TARGET), always_inline)) inline __m128i con
 __attribute__((target(MS_CRC32C_FOLD_TARGET))) uint32_t extend_vpclmul(uint32_t crc, const void* data,
                                                                        size_t size) noexcept {
     // Below one block there is nothing to fold (at one block, folding is already 2x faster).
-    if (size < block_bytes) {
+    if (size < avx512_block_bytes) {
         return extend_sse42(crc, data, size);
     }
     const auto* p = static_cast<const unsigned char*>(data);
@@ -117,10 +112,10 @@ __attribute__((target(MS_CRC32C_FOLD_TARGET))) uint32_t extend_vpclmul(uint32_t 
     __m512i acc3 = _mm512_loadu_si512(p + 192);
     // The register so far, XORed into the first 4 bytes, is the same as starting from zero.
     acc0 = _mm512_xor_si512(acc0, _mm512_zextsi128_si512(_mm_cvtsi32_si128(static_cast<int>(~crc))));
-    p += block_bytes;
-    size -= block_bytes;
-    const __m512i over_block = constants512<block_bytes>();
-    for (; size >= block_bytes; p += block_bytes, size -= block_bytes) {
+    p += avx512_block_bytes;
+    size -= avx512_block_bytes;
+    const __m512i over_block = constants512<avx512_block_bytes>();
+    for (; size >= avx512_block_bytes; p += avx512_block_bytes, size -= avx512_block_bytes) {
         acc0 = fold_into(acc0, over_block, _mm512_loadu_si512(p));
         acc1 = fold_into(acc1, over_block, _mm512_loadu_si512(p + 64));
         acc2 = fold_into(acc2, over_block, _mm512_loadu_si512(p + 128));
