@@ -40,29 +40,30 @@ void BM_crc32c(benchmark::State& state) { // NOLINT(readability-identifier-namin
     run_crc<&dispatched>(state);
 }
 
-// The two hardware paths side by side (a CPU without them skips the benchmark).
-void BM_crc32c_sse42(benchmark::State& state) { // NOLINT(readability-identifier-naming)
-    if (!ms::crc32c_detail::cpu_has_sse42()) {
-        state.SkipWithError("no SSE4.2 on this CPU");
+// The hardware paths side by side; a CPU without one skips its benchmark.
+template<uint32_t (*Extend)(uint32_t, const void*, size_t) noexcept, bool (*Runs)() noexcept>
+void run_crc_where_supported(benchmark::State& state, const char* missing) {
+    if (!Runs()) {
+        state.SkipWithError(missing);
         return;
     }
-    run_crc<&ms::crc32c_detail::extend_sse42>(state);
+    run_crc<Extend>(state);
+}
+
+void BM_crc32c_sse42(benchmark::State& state) { // NOLINT(readability-identifier-naming)
+    run_crc_where_supported<&ms::crc32c_detail::extend_sse42, &ms::crc32c_detail::cpu_has_sse42>(
+      state, "no SSE4.2 on this CPU");
 }
 
 void BM_crc32c_vpclmul(benchmark::State& state) { // NOLINT(readability-identifier-naming)
-    if (!ms::crc32c_detail::cpu_has_vpclmul()) {
-        state.SkipWithError("no AVX-512 VPCLMULQDQ on this CPU");
-        return;
-    }
-    run_crc<&ms::crc32c_detail::extend_vpclmul>(state);
+    run_crc_where_supported<&ms::crc32c_detail::extend_vpclmul, &ms::crc32c_detail::cpu_has_vpclmul>(
+      state, "no AVX-512 VPCLMULQDQ on this CPU");
 }
 
 void BM_crc32c_vpclmul_avx2(benchmark::State& state) { // NOLINT(readability-identifier-naming)
-    if (!ms::crc32c_detail::cpu_has_vpclmul_avx2()) {
-        state.SkipWithError("no VPCLMULQDQ with AVX2 on this CPU");
-        return;
-    }
-    run_crc<&ms::crc32c_detail::extend_vpclmul_avx2>(state);
+    run_crc_where_supported<&ms::crc32c_detail::extend_vpclmul_avx2,
+                            &ms::crc32c_detail::cpu_has_vpclmul_avx2>(state,
+                                                                      "no VPCLMULQDQ with AVX2 on this CPU");
 }
 
 void BM_crc32c_table(benchmark::State& state) { // NOLINT(readability-identifier-naming)

@@ -166,11 +166,28 @@ uint32_t extend_first_call(uint32_t crc, const void* data, size_t size) noexcept
 // ordering is enough: racing first calls all store the same value.
 constinit std::atomic<extend_fn> extend_impl{&extend_first_call};
 
+struct implementation {
+    const char* name;
+    extend_fn extend;
+};
+
+// The fastest implementation this CPU runs: what crc32c() dispatches to and
+// crc32c_implementation() names.
+implementation best_implementation() noexcept {
+    if (crc32c_detail::cpu_has_vpclmul()) {
+        return {"vpclmulqdq-avx512", &crc32c_detail::extend_vpclmul};
+    }
+    if (crc32c_detail::cpu_has_vpclmul_avx2()) {
+        return {"vpclmulqdq-avx2", &crc32c_detail::extend_vpclmul_avx2};
+    }
+    if (crc32c_detail::cpu_has_sse42()) {
+        return {"sse4.2", &crc32c_detail::extend_sse42};
+    }
+    return {"portable", &crc32c_detail::extend_portable};
+}
+
 uint32_t extend_first_call(uint32_t crc, const void* data, size_t size) noexcept {
-    const extend_fn best = crc32c_detail::cpu_has_vpclmul()        ? &crc32c_detail::extend_vpclmul
-                           : crc32c_detail::cpu_has_vpclmul_avx2() ? &crc32c_detail::extend_vpclmul_avx2
-                           : crc32c_detail::cpu_has_sse42()        ? &crc32c_detail::extend_sse42
-                                                                   : &crc32c_detail::extend_portable;
+    const extend_fn best = best_implementation().extend;
     extend_impl.store(best, std::memory_order_relaxed);
     return best(crc, data, size);
 }
@@ -272,13 +289,7 @@ uint32_t crc32c(uint32_t crc, const void* data, size_t size) noexcept {
 }
 
 const char* crc32c_implementation() noexcept {
-    if (crc32c_detail::cpu_has_vpclmul()) {
-        return "vpclmulqdq-avx512";
-    }
-    if (crc32c_detail::cpu_has_vpclmul_avx2()) {
-        return "vpclmulqdq-avx2";
-    }
-    return crc32c_detail::cpu_has_sse42() ? "sse4.2" : "portable";
+    return best_implementation().name;
 }
 
 } // namespace ms

@@ -66,6 +66,30 @@ constexpr fold_constants fold_over(unsigned bytes) noexcept {
 
 constexpr size_t avx512_block_bytes = 256; // four 64-byte accumulators
 
+// What both folds end with, for the 16-byte lanes of their last accumulator.
+#define MS_CRC32C_BLOCK_TARGET "pclmul,sse4.2"
+
+// `block` folded over `Bytes` bytes, to be XORed into the block there.
+template<unsigned Bytes>
+__attribute__((target(MS_CRC32C_BLOCK_TARGET), always_inline)) inline __m128i folded(__m128i block) noexcept {
+    constexpr fold_constants k = fold_over(Bytes);
+    const __m128i constants =
+      _mm_set_epi64x(static_cast<int64_t>(k.for_low_half), static_cast<int64_t>(k.for_high_half));
+    return _mm_xor_si128(_mm_clmulepi64_si128(block, constants, 0x00),
+                         _mm_clmulepi64_si128(block, constants, 0x11));
+}
+
+// The CRC of everything folded into `block` (from a zero register, which is the CRC of all of
+// it), extended over the `size` bytes at `rest` that did not fill a step.
+__attribute__((target(MS_CRC32C_BLOCK_TARGET), always_inline)) inline uint32_t
+finish(__m128i block, const unsigned char* rest, size_t size) noexcept {
+    uint64_t reg = _mm_crc32_u64(0, static_cast<uint64_t>(_mm_cvtsi128_si64(block)));
+    reg = _mm_crc32_u64(reg, static_cast<uint64_t>(_mm_extract_epi64(block, 1)));
+    return extend_sse42(~static_cast<uint32_t>(reg), rest, size);
+}
+
+#undef MS_CRC32C_BLOCK_TARGET
+
 #define MS_CRC32C_FOLD_TARGET "avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2"
 
 __attribute__((target(MS_CRC32C_FOLD_TARGET), always_inline)) inline __m512i
@@ -75,13 +99,6 @@ fold_into(__m512i acc, __m512i constants, __m512i next) noexcept {
     return _mm512_ternarylogic_epi64(high, low, next, 0x96); // high ^ low ^ next
 }
 
-__attribute__((target(MS_CRC32C_FOLD_TARGET), always_inline)) inline __m128i
-fold_into(__m128i acc, __m128i constants, __m128i next) noexcept {
-    const __m128i high = _mm_clmulepi64_si128(acc, constants, 0x00);
-    const __m128i low = _mm_clmulepi64_si128(acc, constants, 0x11);
-    return _mm_ternarylogic_epi64(high, low, next, 0x96);
-}
-
 template<unsigned Bytes>
 __attribute__((target(MS_CRC32C_FOLD_TARGET), always_inline)) inline __m512i constants512() noexcept {
     constexpr fold_constants k = fold_over(Bytes);
@@ -89,12 +106,6 @@ __attribute__((target(MS_CRC32C_FOLD_TARGET), always_inline)) inline __m512i con
                             static_cast<int64_t>(k.for_low_half), static_cast<int64_t>(k.for_high_half),
                             static_cast<int64_t>(k.for_low_half), static_cast<int64_t>(k.for_high_half),
                             static_cast<int64_t>(k.for_low_half), static_cast<int64_t>(k.for_high_half));
-}
-
-template<unsigned Bytes>
-__attribute__((target(MS_CRC32C_FOLD_TARGET), always_inline)) inline __m128i constants128() noexcept {
-    constexpr fold_constants k = fold_over(Bytes);
-    return _mm_set_epi64x(static_cast<int64_t>(k.for_low_half), static_cast<int64_t>(k.for_high_half));
 }
 
 } // namespace
@@ -127,15 +138,10 @@ __attribute__((target(MS_CRC32C_FOLD_TARGET))) uint32_t extend_vpclmul(uint32_t 
     acc2 = fold_into(acc1, over_64, acc2);
     acc3 = fold_into(acc2, over_64, acc3);
     __m128i block = _mm512_maskz_extracti32x4_epi32(0xF, acc3, 3);
-    block = fold_into(_mm512_maskz_extracti32x4_epi32(0xF, acc3, 2), constants128<16>(), block);
-    block = _mm_xor_si128(block, fold_into(_mm512_maskz_extracti32x4_epi32(0xF, acc3, 1), constants128<32>(),
-                                           _mm_setzero_si128()));
-    block = _mm_xor_si128(block, fold_into(_mm512_maskz_extracti32x4_epi32(0xF, acc3, 0), constants128<48>(),
-                                           _mm_setzero_si128()));
-    // The CRC of the folded block, from a zero register, is the CRC of everything so far.
-    uint64_t reg = _mm_crc32_u64(0, static_cast<uint64_t>(_mm_cvtsi128_si64(block)));
-    reg = _mm_crc32_u64(reg, static_cast<uint64_t>(_mm_extract_epi64(block, 1)));
-    return extend_sse42(~static_cast<uint32_t>(reg), p, size);
+    block = _mm_xor_si128(block, folded<16>(_mm512_maskz_extracti32x4_epi32(0xF, acc3, 2)));
+    block = _mm_xor_si128(block, folded<32>(_mm512_maskz_extracti32x4_epi32(0xF, acc3, 1)));
+    block = _mm_xor_si128(block, folded<48>(_mm512_maskz_extracti32x4_epi32(0xF, acc3, 0)));
+    return finish(block, p, size);
 }
 
 #undef MS_CRC32C_FOLD_TARGET
@@ -194,14 +200,9 @@ __attribute__((target(MS_CRC32C_FOLD_TARGET))) uint32_t extend_vpclmul_avx2(uint
     acc2 = fold_into_avx2(acc1, over_32, acc2);
     acc3 = fold_into_avx2(acc2, over_32, acc3);
     // Its two 16-byte lanes into one block: the first folded over the second.
-    const __m128i first = _mm256_castsi256_si128(acc3);
-    const __m128i over_16 = _mm256_castsi256_si128(constants256<16>());
-    __m128i block = _mm256_extracti128_si256(acc3, 1);
-    block = _mm_xor_si128(block, _mm_xor_si128(_mm_clmulepi64_si128(first, over_16, 0x00),
-                                               _mm_clmulepi64_si128(first, over_16, 0x11)));
-    uint64_t reg = _mm_crc32_u64(0, static_cast<uint64_t>(_mm_cvtsi128_si64(block)));
-    reg = _mm_crc32_u64(reg, static_cast<uint64_t>(_mm_extract_epi64(block, 1)));
-    return extend_sse42(~static_cast<uint32_t>(reg), p, size);
+    const __m128i block =
+      _mm_xor_si128(_mm256_extracti128_si256(acc3, 1), folded<16>(_mm256_castsi256_si128(acc3)));
+    return finish(block, p, size);
 }
 
 bool cpu_has_vpclmul_avx2() noexcept {
