@@ -10,12 +10,22 @@
 namespace ms::broker {
 
 void partition::wake_fetches(bool with_data) {
+    if (with_data) {
+        publish_offsets();
+    } else {
+        published->gone.store(true, std::memory_order_release);
+    }
     for (auto& weak : waiters) {
         if (auto waiter = weak.lock()) {
             waiter->wake(with_data);
         }
     }
     waiters.clear();
+}
+
+void partition::publish_offsets() noexcept {
+    published->log_start.store(log->log_start_offset().value(), std::memory_order_relaxed);
+    published->log_end.store(log->log_end_offset().value(), std::memory_order_relaxed);
 }
 
 std::filesystem::path partition_dir(const std::filesystem::path& data_dir, std::string_view topic,
@@ -87,6 +97,7 @@ std::string partition_manager::open_many(const std::string& topic, const std::ve
         auto p = std::make_unique<partition>();
         p->log = std::move(*log);
         p->config = config;
+        p->publish_offsets();
         slots[static_cast<size_t>(index)] = std::move(p);
         ++_count;
     }

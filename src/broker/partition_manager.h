@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/published_offsets.h"
 #include "broker/topic_table.h"
 #include "net/shard.h"
 #include "net/shard_waiter.h"
@@ -29,10 +30,13 @@ struct partition {
     std::unique_ptr<storage::partition_log> log;
     topic_config config;
     std::vector<std::weak_ptr<fetch_waiter>> waiters;
+    // For fetches on other shards (see published_offsets.h).
+    std::shared_ptr<published_offsets> published = std::make_shared<published_offsets>();
 
-    // Wakes (and forgets) every parked fetch: after each append (`with_data`), or when the
-    // partition goes away.
+    // Wakes (and forgets) every parked fetch: after each append (`with_data`, which also
+    // publishes the new log end), or when the partition goes away.
     void wake_fetches(bool with_data = true);
+    void publish_offsets() noexcept;
 };
 
 class partition_manager {
@@ -79,6 +83,8 @@ public:
         }
     }
     [[nodiscard]] const std::filesystem::path& data_dir() const noexcept { return _data_dir; }
+    // What this shard has learned of other shards' partitions (fetch handlers here).
+    [[nodiscard]] remote_offsets& remote() noexcept { return _remote; }
 
 private:
     void apply_retention_to(partition& p);
@@ -91,6 +97,7 @@ private:
     // topic -> partitions indexed by number; null where another shard owns the partition
     std::map<std::string, std::vector<std::unique_ptr<partition>>, std::less<>> _topics;
     size_t _count = 0;
+    remote_offsets _remote;
 };
 
 // The directory of a partition's log: <data dir>/<topic>-<partition>.

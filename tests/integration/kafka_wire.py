@@ -202,6 +202,17 @@ def produce_v3_request(correlation_id, topic, partition, records, acks=-1, timeo
     return request(PRODUCE, 3, correlation_id, body)
 
 
+def fetch_v4_request(correlation_id, positions, max_wait_ms, min_bytes=1, max_bytes=1 << 20,
+                     partition_max_bytes=1 << 20):
+    """Fetch v4 (read_uncommitted) of [(topic, partition, fetch_offset)], in that order."""
+    by_topic = {}
+    for topic, partition, offset in positions:
+        by_topic.setdefault(topic, []).append(i32(partition) + i64(offset) + i32(partition_max_bytes))
+    body = (i32(-1) + i32(max_wait_ms) + i32(min_bytes) + i32(max_bytes) + i8(0)
+            + array(string(t) + array(parts) for t, parts in by_topic.items()))
+    return request(FETCH, 4, correlation_id, body)
+
+
 # ---------------------------------------------------------------------------
 # Record batch v2.
 
@@ -358,21 +369,48 @@ def parse_api_versions_v3(body):
     return err, apis, r.remaining()
 
 
-def parse_produce_v3(body):
-    """Produce v3 response -> {(topic, partition): (error_code, base_offset)}."""
-    r = Reader(body)
+def _read_per_partition(r, read_partition):
+    """[topic string, [partition i32, ...]] -> {(topic, partition): read_partition(r)}."""
     out = {}
     for _ in range(r.i32()):
         topic = r.string()
         for _ in range(r.i32()):
             partition = r.i32()
-            err = r.i16()
-            base_offset = r.i64()
-            r.i64()  # log_append_time
-            out[(topic, partition)] = (err, base_offset)
+            out[(topic, partition)] = read_partition(r)
+    return out
+
+
+def parse_produce_v3(body):
+    """Produce v3 response -> {(topic, partition): (error_code, base_offset)}."""
+    r = Reader(body)
+
+    def partition(r):
+        err, base_offset = r.i16(), r.i64()
+        r.i64()  # log_append_time
+        return err, base_offset
+
+    out = _read_per_partition(r, partition)
     r.i32()  # throttle_time_ms
     if r.remaining() != 0:
         raise ValueError("%d trailing bytes in Produce v3 response" % r.remaining())
+    return out
+
+
+def parse_fetch_v4(body):
+    """Fetch v4 response -> {(topic, partition): (error_code, high_watermark, record bytes)}."""
+    r = Reader(body)
+    r.i32()  # throttle_time_ms
+
+    def partition(r):
+        err, high_watermark = r.i16(), r.i64()
+        r.i64()  # last_stable_offset
+        for _ in range(max(r.i32(), 0)):  # aborted transactions (null: -1)
+            r.i64()
+            r.i64()
+        return err, high_watermark, _read_bytes(r) or b""
+
+    out = _read_per_partition(r, partition)
+    _no_trailing(r, "Fetch v4")
     return out
 
 
