@@ -13,6 +13,8 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "base/logging.h"
 #include "broker/broker.h"
@@ -31,12 +33,18 @@ using fetch_partition_answer = protocol::fetch_response::fetchable_topic_respons
 constexpr int64_t copy_answers_below_bytes = int64_t{32} * 1024;
 
 struct fetch_item {
-    std::string_view topic;
+    std::string_view topic; // into fetch_plan::topics
     int32_t partition = 0;
     model::offset offset;
     int32_t max_bytes = 0;
     size_t topic_index = 0;
     size_t partition_index = 0;
+};
+
+// The plan owns copies of the topic names its items point at: a park sent to another shard
+// (park_on_owner) may still read them there after the fetch has answered and its request is gone.
+struct fetch_plan : owner_plan<fetch_item> {
+    std::vector<std::string> topics; // sized once, before any item points into it
 };
 
 struct fetch_outcome {
@@ -158,14 +166,18 @@ boost::asio::awaitable<handler_reply> handle_fetch(request_context& ctx, protoco
     const auto& request = std::get<protocol::fetch_request>(body);
     broker& b = ctx.owner;
 
-    auto plan = std::make_shared<owner_plan<fetch_item>>();
+    auto plan = std::make_shared<fetch_plan>();
+    plan->topics.reserve(request.topics.size());
+    for (const auto& topic : request.topics) {
+        plan->topics.emplace_back(topic.topic);
+    }
     for (size_t t = 0; t < request.topics.size(); ++t) {
-        const auto& topic = request.topics[t];
-        for (size_t p = 0; p < topic.partitions.size(); ++p) {
-            const auto& part = topic.partitions[p];
-            plan->add(b.shard_of(topic.topic, part.partition.value()),
-                      fetch_item{topic.topic, part.partition.value(), part.fetch_offset,
-                                 part.partition_max_bytes, t, p});
+        const std::string_view name = plan->topics[t];
+        for (size_t p = 0; p < request.topics[t].partitions.size(); ++p) {
+            const auto& part = request.topics[t].partitions[p];
+            plan->add(
+              b.shard_of(name, part.partition.value()),
+              fetch_item{name, part.partition.value(), part.fetch_offset, part.partition_max_bytes, t, p});
         }
     }
     const int64_t max_bytes = request.max_bytes;
