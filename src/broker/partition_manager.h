@@ -34,7 +34,8 @@ struct partition {
     std::shared_ptr<published_offsets> published = std::make_shared<published_offsets>();
 
     // Wakes (and forgets) every parked fetch: after each append (`with_data`, which also
-    // publishes the new log end), or when the partition goes away.
+    // publishes the new log end; every append comes through here), or when the partition goes
+    // away.
     void wake_fetches(bool with_data = true);
     void publish_offsets() noexcept;
 };

@@ -6,7 +6,8 @@ namespace ms::broker {
 
 namespace {
 // Entries of partitions deleted on their owner are dropped when looked up, and all of them every
-// this many remember() calls, so that topics created and deleted over time do not pile up here.
+// this many remember() calls that change an entry, so that topics created and deleted over time do not pile
+// up here.
 constexpr size_t sweep_every = 1024;
 } // namespace
 
@@ -38,6 +39,9 @@ void remote_offsets::remember(std::string_view topic, int32_t index,
         slots.resize(static_cast<size_t>(index) + 1);
     }
     auto& slot = slots[static_cast<size_t>(index)];
+    if (slot == offsets) {
+        return; // as it was: no reference-count write on a line the owner's shard also uses
+    }
     if (!slot) {
         ++_count;
     }

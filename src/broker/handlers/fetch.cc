@@ -82,7 +82,6 @@ std::vector<fetch_outcome> read_on_owner(partition_manager& partitions, const st
         const storage::partition_log& log = *p->log;
         out.high_watermark = log.log_end_offset();
         out.log_start = log.log_start_offset();
-        p->publish_offsets();
         out.published = p->published;
         if (item.offset < log.log_start_offset() || item.offset > log.log_end_offset()) {
             out.error = error_code(kafka_error::offset_out_of_range);

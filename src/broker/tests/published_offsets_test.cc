@@ -34,7 +34,10 @@ TEST(remote_offsets, finds_what_was_remembered_and_nothing_else) {
 
 TEST(remote_offsets, replaces_an_entry_and_ignores_nothing_to_remember) {
     remote_offsets cache;
-    cache.remember("t", 0, offsets(0, 1));
+    const auto first = offsets(0, 1);
+    cache.remember("t", 0, first);
+    cache.remember("t", 0, first); // the same object again: nothing changes
+    EXPECT_EQ(cache.size(), 1U);
     cache.remember("t", 0, offsets(5, 9)); // the partition was recreated on its owner
     EXPECT_EQ(cache.find("t", 0)->log_start.load(), 5);
     EXPECT_EQ(cache.size(), 1U);
@@ -61,9 +64,8 @@ TEST(remote_offsets, sweeps_gone_partitions_nobody_looks_up) {
         cache.remember("deleted-" + std::to_string(i), 0, deleted.back());
         deleted.back()->gone = true;
     }
-    const auto live = offsets(0, 1);
     for (int round = 0; round < 1024; ++round) {
-        cache.remember("live", 0, live); // a sweep runs every 1,024 remembers
+        cache.remember("live", 0, offsets(0, round)); // a sweep runs every 1,024 changed entries
     }
     EXPECT_EQ(cache.size(), 1U);
     EXPECT_NE(cache.find("live", 0), nullptr);
