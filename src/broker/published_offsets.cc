@@ -6,8 +6,8 @@ namespace ms::broker {
 
 namespace {
 // Entries of partitions deleted on their owner are dropped when looked up, and all of them every
-// this many remember() calls that change an entry, so that topics created and deleted over time do not pile
-// up here.
+// this many remember() calls that change an entry, so that topics created and deleted over time
+// do not pile up here.
 constexpr size_t sweep_every = 1024;
 } // namespace
 

@@ -391,8 +391,7 @@ def parse_produce_v3(body):
 
     out = _read_per_partition(r, partition)
     r.i32()  # throttle_time_ms
-    if r.remaining() != 0:
-        raise ValueError("%d trailing bytes in Produce v3 response" % r.remaining())
+    _no_trailing(r, "Produce v3")
     return out
 
 
